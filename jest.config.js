@@ -1,0 +1,14 @@
+/** @type {import('jest').Config} */
+module.exports = {
+	testEnvironment: 'node',
+	roots: ['<rootDir>/test'],
+	testMatch: ['<rootDir>/test/lib/**/*.test.ts', '<rootDir>/test/nodes/**/*.test.ts'],
+	setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],
+	transform: {
+		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
+		// ip-cidr 4 is ESM-only; Node 24 loads it with require(), Jest needs it transformed.
+		'node_modules/ip-cidr/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, isolatedModules: true }],
+	},
+	transformIgnorePatterns: ['/node_modules/(?!ip-cidr/)'],
+	testTimeout: 30000,
+};
