@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 
 import express from 'express';
 import { parseIncomingMessage } from '@n8n/backend-network';
-import { ExecuteContext, WebhookContext } from 'n8n-core';
+import { ExecuteContext, HookContext, WebhookContext } from 'n8n-core';
 import {
 	createRunExecutionData,
 	ICredentialsHelper,
@@ -79,23 +79,85 @@ export class TestCredentialsHelper extends ICredentialsHelper {
 		return true;
 	}
 
+	/** As n8n's CredentialsHelper.authenticate: a function, or generic properties with expressions. */
 	async authenticate(
-		_credentials: ICredentialDataDecryptedObject,
-		_typeName: string,
-		requestOptions: IHttpRequestOptions | IRequestOptionsSimplified,
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		incoming: IHttpRequestOptions | IRequestOptionsSimplified,
+		workflow?: Workflow,
+		node?: INode,
 	): Promise<IHttpRequestOptions> {
-		return requestOptions as IHttpRequestOptions;
+		const requestOptions = incoming as IHttpRequestOptions;
+		const type = this.types.find((t) => t.name === typeName);
+		const authenticate = type?.authenticate;
+		if (typeof authenticate === 'function') {
+			return await authenticate(credentials, requestOptions);
+		}
+		if (authenticate?.type === 'generic') {
+			if (!workflow || !node) throw new Error('generic authentication needs the workflow and node');
+			const resolve = (value: unknown) =>
+				typeof value === 'string' && value.startsWith('=')
+					? String(
+							workflow.expression.getSimpleParameterValue(
+								node,
+								value,
+								'internal',
+								{ $credentials: credentials },
+								undefined,
+								'',
+							) ?? '',
+						)
+					: value;
+			const target = requestOptions as unknown as Record<string, Record<string, unknown>>;
+			for (const [outerKey, inner] of Object.entries(authenticate.properties)) {
+				for (const [key, value] of Object.entries(inner as Record<string, unknown>)) {
+					target[outerKey] ??= {};
+					target[outerKey][String(resolve(key))] = resolve(value);
+				}
+			}
+		}
+		return requestOptions;
 	}
 
+	/**
+	 * As n8n's CredentialsHelper.preAuthentication: runs the type's hook when its first hidden
+	 * expirable property is empty or the request was refused, then persists what it returned.
+	 */
 	async preAuthentication(
-		_helpers: IHttpRequestHelper,
-		_credentials: ICredentialDataDecryptedObject,
+		helpers: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+		node: INode,
+		credentialsExpired: boolean,
 	): Promise<ICredentialDataDecryptedObject | undefined> {
-		return undefined;
+		const type = this.types.find((t) => t.name === typeName);
+		const expirable = type?.properties.find(
+			(p) => p.type === 'hidden' && p.typeOptions?.expirable === true,
+		);
+		if (!type?.preAuthentication || !expirable) return undefined;
+		if (credentials[expirable.name] !== '' && !credentialsExpired) return undefined;
+		const output = (await type.preAuthentication.call(
+			helpers,
+			credentials,
+		)) as ICredentialDataDecryptedObject;
+		if (output[expirable.name] === undefined) return undefined;
+		const details = node.credentials?.[typeName];
+		if (details) {
+			const stored = this.byId.get(details.id ?? '');
+			await this.updateCredentials(details, typeName, { ...(stored?.data ?? {}), ...output });
+		}
+		return Object.assign(credentials, output);
 	}
 
-	async runPreAuthentication(): Promise<ICredentialDataDecryptedObject | undefined> {
-		return undefined;
+	async runPreAuthentication(
+		helpers: IHttpRequestHelper,
+		credentials: ICredentialDataDecryptedObject,
+		typeName: string,
+	): Promise<ICredentialDataDecryptedObject | undefined> {
+		const type = this.types.find((t) => t.name === typeName);
+		if (typeof type?.preAuthentication !== 'function') return undefined;
+		const output = await type.preAuthentication.call(helpers, credentials);
+		return (output as ICredentialDataDecryptedObject | undefined) ?? undefined;
 	}
 
 	async getCredentials(): Promise<ICredentials> {
@@ -459,4 +521,32 @@ export async function runExecuteNode(
 	if (!subject.nodeType.execute) throw new Error(`${node.type} has no execute()`);
 	const outputs = (await subject.nodeType.execute.call(context)) as INodeExecutionData[][];
 	return { outputs, credentialsHelper };
+}
+
+/**
+ * Runs one of a trigger's `webhookMethods` (checkExists, create, delete) in a real `HookContext`,
+ * as n8n does when it activates a workflow or registers the editor's test webhook.
+ */
+export async function runWebhookMethod(
+	subject: NodeUnderTest,
+	method: 'checkExists' | 'create' | 'delete',
+	mode: WorkflowExecuteMode = 'trigger',
+): Promise<boolean> {
+	const credentialsHelper = new TestCredentialsHelper(subject.credentialTypes);
+	const { workflow, node } = buildWorkflow(subject, credentialsHelper);
+	const additionalData = additionalDataFor(credentialsHelper, 'http://127.0.0.1:5678');
+	const description = subject.nodeType.description.webhooks![0];
+	const webhookData: IWebhookData = {
+		httpMethod: 'POST',
+		node: node.name,
+		path: webhookPath(node, workflow, description),
+		webhookDescription: description,
+		workflowId: workflow.id,
+		workflowExecuteAdditionalData: additionalData,
+		webhookId: node.webhookId,
+	};
+	const context = new HookContext(workflow, node, additionalData, mode, 'activate', webhookData);
+	const fn = subject.nodeType.webhookMethods?.default?.[method];
+	if (!fn) throw new Error(`${node.type} has no webhookMethods.default.${method}`);
+	return await fn.call(context);
 }
