@@ -1,0 +1,111 @@
+/**
+ * The SQLite store's schema as an ordered list of migrations. The file's `PRAGMA user_version` is
+ * the last migration applied; opening a store applies the missing ones in order, in one write
+ * transaction, so a later release upgrades an existing store in place. Never edit a released
+ * migration: append a new one.
+ */
+import type { DatabaseSync } from 'node:sqlite';
+
+import { StoreUnavailableError } from './StoreUnavailableError';
+
+export interface SqliteMigration {
+	/** 1, 2, 3, ... in order. */
+	version: number;
+	description: string;
+	sql: string;
+}
+
+export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
+	{
+		version: 1,
+		description: 'profiles, identifier index, timeline events, sent snapshots',
+		sql: `
+			-- seq orders creations (AUTOINCREMENT never reuses a number); id is the public UUID.
+			CREATE TABLE profiles (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				id TEXT NOT NULL UNIQUE,
+				domain_group TEXT NOT NULL,
+				legislation TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				updated_at TEXT NOT NULL,
+				properties TEXT NOT NULL -- JSON: property id -> array of values
+			) STRICT;
+
+			-- One row per distinct value (string form) of every property of every profile. The key
+			-- ends with (created_at, profile_seq) so "earliest created wins" is read in index order.
+			CREATE TABLE identifiers (
+				domain_group TEXT NOT NULL,
+				property TEXT NOT NULL,
+				value TEXT NOT NULL,
+				created_at TEXT NOT NULL,
+				profile_seq INTEGER NOT NULL,
+				PRIMARY KEY (domain_group, property, value, created_at, profile_seq)
+			) STRICT, WITHOUT ROWID;
+			CREATE INDEX identifiers_by_profile ON identifiers (profile_seq);
+
+			-- seq is the order written, the tie-break between events of the same date.
+			CREATE TABLE timeline_events (
+				seq INTEGER PRIMARY KEY,
+				profile_seq INTEGER NOT NULL,
+				id TEXT NOT NULL,
+				event_type TEXT NOT NULL,
+				date TEXT NOT NULL, -- ISO 8601, UTC, so it sorts as text
+				data TEXT NOT NULL, -- JSON object
+				UNIQUE (profile_seq, id)
+			) STRICT;
+			CREATE INDEX timeline_events_by_date ON timeline_events (profile_seq, date, seq);
+
+			-- Keyed by the public id: the outgoing node may send for profiles it got from its input.
+			CREATE TABLE sent_snapshots (
+				profile_id TEXT NOT NULL,
+				goal_id TEXT NOT NULL,
+				properties TEXT NOT NULL, -- JSON, as last sent
+				updated_at TEXT NOT NULL,
+				PRIMARY KEY (profile_id, goal_id)
+			) STRICT, WITHOUT ROWID;
+		`,
+	},
+];
+
+/** The schema version this release writes. */
+export const SQLITE_SCHEMA_VERSION = SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
+
+export function readSchemaVersion(db: DatabaseSync): number {
+	const row = db.prepare('PRAGMA user_version').get() as { user_version: number } | undefined;
+	return row?.user_version ?? 0;
+}
+
+/**
+ * Brings the database to the last migration's version. Safe when several processes open the same
+ * file at once: the version is read again under the write lock, so each migration runs once.
+ * Refuses a file written by a newer release rather than guess at its schema.
+ */
+export function migrateSqlite(
+	db: DatabaseSync,
+	migrations: readonly SqliteMigration[] = SQLITE_MIGRATIONS,
+): { from: number; to: number } {
+	migrations.forEach((m, i) => {
+		if (m.version !== i + 1) throw new Error(`migration ${i} has version ${m.version}, expected ${i + 1}`);
+	});
+	const latest = migrations.length;
+	const seen = readSchemaVersion(db);
+	if (seen === latest) return { from: seen, to: seen }; // the usual case, without taking the write lock
+	db.exec('BEGIN IMMEDIATE');
+	try {
+		const from = readSchemaVersion(db);
+		if (from > latest) {
+			throw new StoreUnavailableError(
+				`the profile store has schema version ${from}, newer than this release knows (${latest}); upgrade the package`,
+			);
+		}
+		for (const migration of migrations.slice(from)) {
+			db.exec(migration.sql);
+			db.exec(`PRAGMA user_version = ${migration.version}`);
+		}
+		db.exec('COMMIT');
+		return { from, to: latest };
+	} catch (error) {
+		db.exec('ROLLBACK');
+		throw error;
+	}
+}
