@@ -157,6 +157,7 @@ export class SqliteProfileStore implements ProfileStore {
 		const domainGroup = request.domainGroup ?? DEFAULT_DOMAIN_GROUP;
 		const { identifier } = request;
 		checkIdentifier(domainGroup, identifier?.property, identifier?.value);
+		checkOptionalText('legislation', request.legislation);
 		const imports = request.imports ?? [];
 		const events = normalizeTimelineEvents(request.events ?? []);
 		return this.write(() => {
@@ -173,6 +174,8 @@ export class SqliteProfileStore implements ProfileStore {
 		events: TimelineEventInput[] = [],
 		options: ApplyOptions = {},
 	): Promise<ApplyResult> {
+		checkText('profileId', profileId);
+		checkOptionalText('legislation', options.legislation);
 		const normalized = normalizeTimelineEvents(events);
 		return this.write(() => {
 			const row = this.profileRow(profileId);
@@ -189,6 +192,7 @@ export class SqliteProfileStore implements ProfileStore {
 	}
 
 	async get(profileId: string, options: GetProfileOptions = {}): Promise<Profile | undefined> {
+		checkText('profileId', profileId);
 		return this.read(() => {
 			const row = this.profileRow(profileId);
 			return row ? this.withTimeline(toProfile(row), row.seq, options.timeline) : undefined;
@@ -196,16 +200,7 @@ export class SqliteProfileStore implements ProfileStore {
 	}
 
 	async create(input: CreateProfileInput = {}): Promise<Profile> {
-		const issues: ValidationIssue[] = [];
-		const checkText = (target: string, value: unknown) => {
-			if (value !== undefined && (typeof value !== 'string' || value === '')) {
-				issues.push({ target, message: 'must be a non-empty string' });
-			}
-		};
-		checkText('id', input.id);
-		checkText('domainGroup', input.domainGroup);
-		checkText('legislation', input.legislation);
-		if (issues.length) throw new ValidationError(issues);
+		checkOptionalText('id', input.id, 'domainGroup', input.domainGroup, 'legislation', input.legislation);
 		const imports: PropertyImport[] = Object.entries(input.properties ?? {}).map(([property, values]) => ({
 			property,
 			mode: 'set',
@@ -234,6 +229,7 @@ export class SqliteProfileStore implements ProfileStore {
 	}
 
 	async erase(profileId: string): Promise<boolean> {
+		checkText('profileId', profileId);
 		const existed = await this.write(() => {
 			this.stmt('DELETE FROM sent_snapshots WHERE profile_id = ?').run(profileId);
 			const row = this.profileRow(profileId);
@@ -266,6 +262,7 @@ export class SqliteProfileStore implements ProfileStore {
 	}
 
 	async getSentSnapshot(goalId: string, profileId: string): Promise<ProfileProperties | undefined> {
+		checkText('goalId', goalId, 'profileId', profileId);
 		return this.read(() => {
 			const row = this.stmt('SELECT properties FROM sent_snapshots WHERE profile_id = ? AND goal_id = ?').get(
 				profileId,
@@ -276,6 +273,10 @@ export class SqliteProfileStore implements ProfileStore {
 	}
 
 	async setSentSnapshot(goalId: string, profileId: string, properties: ProfileProperties): Promise<void> {
+		checkText('goalId', goalId, 'profileId', profileId);
+		if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
+			throw new ValidationError([{ target: 'properties', message: 'must be an object of property values' }]);
+		}
 		const json = JSON.stringify(properties);
 		await this.write(() => {
 			this.stmt(
@@ -518,6 +519,28 @@ export class SqliteProfileStore implements ProfileStore {
 
 function emptyResult(state: ApplyResult['state']): ApplyResult {
 	return { state, changes: {}, events: [], ambiguous: false };
+}
+
+/** Arguments as (name, value) pairs: each value must be a non-empty string. */
+function checkText(...pairs: unknown[]): void {
+	checkStrings(pairs, false);
+}
+
+/** The same, where undefined means "use the default". */
+function checkOptionalText(...pairs: unknown[]): void {
+	checkStrings(pairs, true);
+}
+
+function checkStrings(pairs: unknown[], optional: boolean): void {
+	const issues: ValidationIssue[] = [];
+	for (let i = 0; i < pairs.length; i += 2) {
+		const value = pairs[i + 1];
+		if (optional && value === undefined) continue;
+		if (typeof value !== 'string' || value === '') {
+			issues.push({ target: String(pairs[i]), message: 'must be a non-empty string' });
+		}
+	}
+	if (issues.length) throw new ValidationError(issues);
 }
 
 function checkIdentifier(domainGroup: unknown, property: unknown, value: unknown): void {

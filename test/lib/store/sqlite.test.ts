@@ -201,6 +201,67 @@ describe('SqliteProfileStore', () => {
 		expect(() => new SqliteProfileStore(notADatabase)).toThrow(StoreUnavailableError);
 	});
 
+	describe('another process holding the write lock', () => {
+		function holdWriteLock(path: string): DatabaseSync {
+			const other = new DatabaseSync(path);
+			other.exec('BEGIN IMMEDIATE');
+			return other;
+		}
+
+		it('waits for it and then writes', async () => {
+			const path = join(newDir(), 'profiles.sqlite');
+			const store = new SqliteProfileStore(path, { busyTimeoutMs: 20, maxBusyWaitMs: 5000 });
+			stores.push(store);
+			const other = holdWriteLock(path);
+			const released = new Promise<void>((resolve) =>
+				setTimeout(() => {
+					other.exec('COMMIT');
+					other.close();
+					resolve();
+				}, 300),
+			);
+			const started = Date.now();
+			const result = await store.applyByIdentifier({
+				identifier: { property: 'email', value: 'patient@example.com' },
+				create: true,
+			});
+			await released;
+			expect(result.state).toBe('CREATED');
+			expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+		});
+
+		it('gives up after the bound with 503 STORE_UNAVAILABLE, having written nothing', async () => {
+			const path = join(newDir(), 'profiles.sqlite');
+			const store = new SqliteProfileStore(path, { busyTimeoutMs: 20, maxBusyWaitMs: 200 });
+			stores.push(store);
+			const other = holdWriteLock(path);
+			try {
+				await expect(
+					store.applyByIdentifier({ identifier: { property: 'email', value: 'late@example.com' }, create: true }),
+				).rejects.toMatchObject({ status: 503, code: 'STORE_UNAVAILABLE', headers: { 'Retry-After': '1' } });
+				// Readers are not blocked by a writer (WAL).
+				expect(await store.findByIdentifier('DEFAULT', 'email', 'late@example.com')).toEqual({
+					profile: undefined,
+					ambiguous: false,
+				});
+			} finally {
+				other.exec('ROLLBACK');
+				other.close();
+			}
+		});
+	});
+
+	it('refuses arguments that are not what the contract says, as validation errors', async () => {
+		const store = await open(join(newDir(), 'profiles.sqlite'));
+		const loose = store as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+		await expect(loose.get(undefined)).rejects.toMatchObject({ status: 422 });
+		await expect(loose.applyToProfile('', [])).rejects.toMatchObject({ status: 422 });
+		await expect(loose.setSentSnapshot('goal', 'id', null)).rejects.toMatchObject({ status: 422 });
+		await expect(
+			loose.applyByIdentifier({ identifier: { property: 'email', value: 'a@example.com' }, legislation: '' }),
+		).rejects.toMatchObject({ status: 422 });
+	});
+
 	it('erasing leaves no copy of the profile in the database files', async () => {
 		const path = join(newDir(), 'profiles.sqlite');
 		const store = await open(path);
