@@ -3,6 +3,7 @@
  * Pure decisions: nothing here reads or writes the store.
  */
 import { ConfigurationError } from '../errors';
+import { sameValues } from '../profiles/propertyValues';
 import type { Profile, ProfileChanges, ProfileProperties, PropertyValue, TimelineEvent } from '../profiles/types';
 import { CONSENTED_OBJECTIVES, REFUSED_OBJECTIVES, SEGMENTS } from '../profiles/types';
 
@@ -112,11 +113,9 @@ export function checkConsent(
 	);
 }
 
-/** Same values in the same order; a missing property equals one with no values. */
-export function sameValues(a: readonly PropertyValue[] | undefined, b: readonly PropertyValue[] | undefined): boolean {
-	const left = a ?? [];
-	const right = b ?? [];
-	return left.length === right.length && left.every((value, i) => value === right[i]);
+/** A missing property equals one with no values. */
+function sameStoredValues(a: readonly PropertyValue[] | undefined, b: readonly PropertyValue[] | undefined): boolean {
+	return sameValues(a ?? [], b ?? []);
 }
 
 /**
@@ -136,7 +135,7 @@ export function checkPropertyChange(
 		const changes = input.changes;
 		const candidates = selected.length ? selected : Object.keys(changes);
 		const changed = candidates.some(
-			(property) => Object.hasOwn(changes, property) && !sameValues(changes[property].before, changes[property].after),
+			(property) => Object.hasOwn(changes, property) && !sameStoredValues(changes[property].before, changes[property].after),
 		);
 		return changed ? SEND : skip('NO_CHANGE', `None of ${which} changed in this item.`);
 	}
@@ -147,7 +146,7 @@ export function checkPropertyChange(
 		return hasValue ? SEND : skip('NO_CHANGE', `The profile has no value for any of ${which}.`);
 	}
 	const candidates = selected.length ? selected : [...new Set([...Object.keys(profile.properties), ...Object.keys(lastSent)])];
-	const changed = candidates.some((property) => !sameValues(profile.properties[property], lastSent[property]));
+	const changed = candidates.some((property) => !sameStoredValues(profile.properties[property], lastSent[property]));
 	return changed ? SEND : skip('NO_CHANGE', `None of ${which} changed since this node last sent for this profile.`);
 }
 

@@ -7,6 +7,8 @@ import type { Outcome } from '../../../../lib/outbound/retry';
 export interface SeenRequest {
 	method: string;
 	url: string;
+	headers: http.IncomingHttpHeaders;
+	body: string;
 	/** performance.now() when the request arrived. */
 	at: number;
 }
@@ -31,11 +33,13 @@ export async function startServer(handler: Handler): Promise<LocalServer> {
 	const state = { maxInFlight: 0 };
 	const server = http.createServer((req, res) => {
 		const index = requests.length;
-		requests.push({ method: req.method ?? '', url: req.url ?? '', at: performance.now() });
+		const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '', at: performance.now() };
+		requests.push(seen);
 		inFlight++;
 		state.maxInFlight = Math.max(state.maxInFlight, inFlight);
 		res.on('close', () => inFlight--);
-		req.resume();
+		req.setEncoding('utf8');
+		req.on('data', (chunk: string) => (seen.body += chunk));
 		req.on('end', () => {
 			void Promise.resolve(handler(req, res, index)).catch((error: unknown) => {
 				res.statusCode = 500;
@@ -64,16 +68,22 @@ export interface Answer extends Outcome {
 }
 
 /** One request; an HTTP answer of any status is an outcome, a network failure is `{ error }`. */
-export function request(url: string, method = 'GET', agent?: http.Agent): Promise<Answer> {
+export function request(
+	url: string,
+	method = 'GET',
+	agent?: http.Agent,
+	headers: Record<string, string> = {},
+	body?: string,
+): Promise<Answer> {
 	return new Promise((resolve) => {
-		const req = http.request(url, { method, agent }, (res) => {
+		const req = http.request(url, { method, agent, headers }, (res) => {
 			let body = '';
 			res.setEncoding('utf8');
 			res.on('data', (chunk: string) => (body += chunk));
 			res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
 		});
 		req.on('error', (error) => resolve({ error }));
-		req.end();
+		req.end(body);
 	});
 }
 
