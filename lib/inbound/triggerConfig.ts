@@ -1,0 +1,186 @@
+/**
+ * The Profile Webhook Trigger's configuration, compiled once: JsonPaths validated and parsed,
+ * the allowlist turned into ranges, import modes checked. Requests then only evaluate.
+ */
+import { ConfigurationError, type ValidationIssue } from '../errors';
+import { compileFieldSelector, type CompiledFieldSelector } from '../mapping/fieldSelector';
+import { compileRecordSelector, type CompiledRecordSelector } from '../mapping/records';
+import { parseImportMode } from '../profiles/applyImport';
+import type { ImportMode } from '../profiles/types';
+import { compileAllowlist, type CompiledAllowlist } from './ipAllowlist';
+
+export type TriggerAuthentication = 'apiKey' | 'oAuth2' | 'none';
+
+/** The node's parameters as plain values (what the n8n adapter reads). */
+export interface TriggerSettings {
+	authentication: TriggerAuthentication;
+	identifierProperty: string;
+	createProfiles: boolean;
+	mappings: Array<{ field: string; property: string; mode: string }>;
+	timelineEvents: Array<{
+		eventType: string;
+		dateField?: string;
+		idField?: string;
+		dataFields?: string;
+	}>;
+	ipAllowlist?: string;
+	allowApiKeyInUrl?: boolean;
+	allowCreateFromUrl?: boolean;
+	objectives?: string;
+	maxBodySizeKb?: number;
+	emitUnmatched?: boolean;
+	identifierField?: string;
+	recordsPath?: string;
+}
+
+export interface CompiledMapping {
+	selector: CompiledFieldSelector;
+	property: string;
+	mode: ImportMode;
+}
+
+export interface CompiledTimelineEvent {
+	eventType: string;
+	date?: CompiledFieldSelector;
+	id?: CompiledFieldSelector;
+	data: Array<{ key: string; selector: CompiledFieldSelector }>;
+}
+
+export interface CompiledTriggerConfig {
+	settings: TriggerSettings;
+	authentication: TriggerAuthentication;
+	identifierProperty: string;
+	identifierField?: CompiledFieldSelector;
+	createProfiles: boolean;
+	allowCreateFromUrl: boolean;
+	allowApiKeyInUrl: boolean;
+	mappings: CompiledMapping[];
+	timelineEvents: CompiledTimelineEvent[];
+	allowlist: CompiledAllowlist;
+	objectives: string[];
+	maxBodySize: number;
+	emitUnmatched: boolean;
+	records?: CompiledRecordSelector;
+}
+
+export function splitList(value: string | undefined): string[] {
+	return (value ?? '')
+		.split(/[,\n]/)
+		.map((part) => part.trim())
+		.filter(Boolean);
+}
+
+/** The key an event data field is stored under: the last name segment of its field. */
+export function dataKeyFor(field: string): string {
+	const names = field.match(/[A-Za-z0-9_-]+/g);
+	return names?.[names.length - 1] ?? field;
+}
+
+function attempt<T>(issues: ValidationIssue[], target: string, build: () => T): T | undefined {
+	try {
+		return build();
+	} catch (error) {
+		if (error instanceof ConfigurationError) {
+			issues.push(...error.issues.map((i) => ({ ...i, target: `${target}: ${i.target}` })));
+		} else {
+			issues.push({ target, message: (error as Error).message });
+		}
+		return undefined;
+	}
+}
+
+/** Compiles the settings; every problem is collected and reported in one ConfigurationError. */
+export function compileTriggerConfig(settings: TriggerSettings): CompiledTriggerConfig {
+	const issues: ValidationIssue[] = [];
+	const identifierProperty = settings.identifierProperty.trim();
+	if (!identifierProperty) {
+		issues.push({ target: 'Identifier Property', message: 'must not be empty' });
+	}
+	if (settings.authentication === 'oAuth2') {
+		issues.push({
+			target: 'Authentication',
+			message:
+				'OAuth2 bearer tokens are not configured in this version of the node; choose API Key',
+		});
+	}
+
+	const mappings: CompiledMapping[] = [];
+	settings.mappings.forEach((mapping, index) => {
+		const target = `Mapping ${index + 1}`;
+		if (!mapping.field.trim()) issues.push({ target, message: 'the field is empty' });
+		if (!mapping.property.trim()) issues.push({ target, message: 'the property is empty' });
+		if (!mapping.field.trim() || !mapping.property.trim()) return;
+		const selector = attempt(issues, target, () => compileFieldSelector(mapping.field.trim()));
+		const mode = attempt(issues, target, () => parseImportMode(mapping.mode));
+		if (selector && mode) mappings.push({ selector, property: mapping.property.trim(), mode });
+	});
+
+	const timelineEvents: CompiledTimelineEvent[] = [];
+	settings.timelineEvents.forEach((event, index) => {
+		const target = `Timeline Event ${index + 1}`;
+		if (!event.eventType.trim()) {
+			issues.push({ target, message: 'the event type is empty' });
+			return;
+		}
+		const optional = (field: string | undefined) =>
+			field?.trim() ? attempt(issues, target, () => compileFieldSelector(field.trim())) : undefined;
+		const data = splitList(event.dataFields).flatMap((field) => {
+			const selector = attempt(issues, target, () => compileFieldSelector(field));
+			return selector ? [{ key: dataKeyFor(field), selector }] : [];
+		});
+		timelineEvents.push({
+			eventType: event.eventType.trim(),
+			date: optional(event.dateField),
+			id: optional(event.idField),
+			data,
+		});
+	});
+
+	const allowlist = attempt(issues, 'IP Allowlist', () =>
+		compileAllowlist(settings.ipAllowlist ?? ''),
+	);
+	const identifierField = settings.identifierField?.trim()
+		? attempt(issues, 'Identifier Field', () =>
+				compileFieldSelector(settings.identifierField!.trim()),
+			)
+		: undefined;
+	const records = settings.recordsPath?.trim()
+		? attempt(issues, 'Records Path', () => compileRecordSelector(settings.recordsPath!.trim()))
+		: undefined;
+	const maxBodySizeKb = settings.maxBodySizeKb ?? 1024;
+	if (!(maxBodySizeKb > 0)) {
+		issues.push({ target: 'Max Body Size (KB)', message: `${maxBodySizeKb} is not a positive size` });
+	}
+
+	if (issues.length) throw new ConfigurationError(issues);
+	return {
+		settings,
+		authentication: settings.authentication,
+		identifierProperty,
+		identifierField,
+		createProfiles: settings.createProfiles,
+		allowCreateFromUrl: settings.allowCreateFromUrl ?? false,
+		allowApiKeyInUrl: settings.allowApiKeyInUrl ?? false,
+		mappings,
+		timelineEvents,
+		allowlist: allowlist!,
+		objectives: splitList(settings.objectives),
+		maxBodySize: Math.round(maxBodySizeKb * 1024),
+		emitUnmatched: settings.emitUnmatched ?? false,
+		records,
+	};
+}
+
+const cache = new Map<string, CompiledTriggerConfig>();
+const CACHE_LIMIT = 200;
+
+/** compileTriggerConfig, memoised by the settings' content (one compile per configuration). */
+export function getTriggerConfig(settings: TriggerSettings): CompiledTriggerConfig {
+	const key = JSON.stringify(settings);
+	const hit = cache.get(key);
+	if (hit) return hit;
+	const compiled = compileTriggerConfig(settings);
+	if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+	cache.set(key, compiled);
+	return compiled;
+}
