@@ -228,6 +228,10 @@ export interface NodeUnderTest {
 	name?: string;
 	typeVersion?: number;
 	staticData?: IDataObject;
+	/** The node's id (what outgoing "last sent" snapshots are keyed by). */
+	nodeId?: string;
+	/** The node's "On Error: Continue" setting. */
+	continueOnFail?: boolean;
 }
 
 const PACKAGE = 'n8n-nodes-profile-webhooks';
@@ -240,7 +244,8 @@ function buildWorkflow(subject: NodeUnderTest, credentialsHelper: TestCredential
 	}
 	const typeName = `${PACKAGE}.${description.name}`;
 	const node: INode = {
-		id: 'node-under-test',
+		id: subject.nodeId ?? 'node-under-test',
+		...(subject.continueOnFail ? { onError: 'continueRegularOutput' as const } : {}),
 		name: subject.name ?? description.defaults.name ?? description.displayName,
 		type: typeName,
 		typeVersion:
