@@ -11,4 +11,5 @@ module.exports = {
 	},
 	transformIgnorePatterns: ['/node_modules/(?!ip-cidr/)'],
 	testTimeout: 30000,
+	reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
