@@ -70,3 +70,17 @@ export class ConfigurationError extends ProfileWebhookError {
 		this.name = 'ConfigurationError';
 	}
 }
+
+/**
+ * Runs one compile step of a larger configuration: its ConfigurationError issues are added to
+ * `issues` (so one error can list every problem) and undefined is returned in their place.
+ */
+export function collectIssues<T>(issues: ValidationIssue[], build: () => T): T | undefined {
+	try {
+		return build();
+	} catch (error) {
+		if (!(error instanceof ConfigurationError)) throw error;
+		issues.push(...error.issues);
+		return undefined;
+	}
+}

@@ -3,7 +3,7 @@
  * per node configuration, rendered once per profile. Authentication is not added here; the node
  * lets n8n's credential handling do that.
  */
-import { ConfigurationError } from '../errors';
+import { collectIssues as collect, ConfigurationError } from '../errors';
 import type { ValidationIssue } from '../errors';
 import { compileTemplate } from '../templates/compileTemplate';
 import type { CompiledTemplate, TemplateContext } from '../templates/compileTemplate';
@@ -61,16 +61,6 @@ export interface CompiledRequest {
 	 * safely (a header with a line break, a body that is not JSON): nothing must be sent then.
 	 */
 	render(view: TemplateView): OutgoingRequest;
-}
-
-function collect<T>(issues: ValidationIssue[], build: () => T): T | undefined {
-	try {
-		return build();
-	} catch (error) {
-		if (!(error instanceof ConfigurationError)) throw error;
-		issues.push(...error.issues);
-		return undefined;
-	}
 }
 
 /** Checks the whole configuration and lists every problem in one `ConfigurationError`. */

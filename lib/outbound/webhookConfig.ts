@@ -3,7 +3,7 @@
  * mappings), and the per-item steps around the HTTP call: which profile, whether to send, what
  * to store after a 2xx answer.
  */
-import { ConfigurationError, type ValidationIssue } from '../errors';
+import { collectIssues as gather, ConfigurationError, type ValidationIssue } from '../errors';
 import { applyImports } from '../profiles/applyImport';
 import type {
 	Profile,
@@ -36,16 +36,6 @@ export interface CompiledWebhookConfig {
 	filter: ProfileFilter;
 	request: CompiledRequest;
 	responseMappings: CompiledResponseMappings;
-}
-
-function gather<T>(issues: ValidationIssue[], build: () => T): T | undefined {
-	try {
-		return build();
-	} catch (error) {
-		if (!(error instanceof ConfigurationError)) throw error;
-		issues.push(...error.issues);
-		return undefined;
-	}
 }
 
 export function compileWebhookConfig(settings: WebhookSettings): CompiledWebhookConfig {
