@@ -19,7 +19,7 @@
  *
  * `stop()` signals the recorded process group (SIGTERM, then SIGKILL), never anything by name.
  *
- * CLI (run it with Node >= 24, e.g. through npm, which puts the project's Node 24 first on PATH):
+ * CLI, with Node >= 24 (node_modules/.bin/node, or `node` inside npm scripts, which put it first on PATH):
  *   node scripts/n8n/harness.mjs install
  *   node scripts/n8n/harness.mjs start [--demo-credential] [--detach] [--port=N] <workflow.json|dir>...
  *   node scripts/n8n/harness.mjs stop [<runDir>]      (default: the latest run)
@@ -869,6 +869,9 @@ export async function start(options = {}) {
 
 async function main(argv) {
 	const [command = 'help', ...rest] = argv;
+	if (Number(process.versions.node.split('.')[0]) < 24 && !['stop', 'stop-all', 'status', 'help'].includes(command)) {
+		throw new Error(`Node ${process.version}: run the harness with Node 24 (node_modules/.bin/node)`);
+	}
 	const flags = Object.fromEntries(
 		rest.filter((a) => a.startsWith('--')).map((a) => {
 			const [k, v] = a.slice(2).split('=');
