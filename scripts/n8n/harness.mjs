@@ -142,7 +142,7 @@ export async function stopProcessGroup(pgid, { timeoutMs = 40_000 } = {}) {
  * Runs a command to completion in its own process group, appending its output to `logFile`.
  * Rejects on a non-zero exit or a timeout (after killing the group), with the output's tail.
  */
-export function runCommand(cmd, args, { cwd = REPO_ROOT, env = process.env, logFile, timeoutMs = 600_000, log } = {}) {
+export function runCommand(cmd, args, { cwd = REPO_ROOT, env = process.env, logFile, timeoutMs = 600_000, log, echo = false } = {}) {
 	return new Promise((resolve, reject) => {
 		const started = Date.now();
 		const child = spawn(cmd, args, { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -150,15 +150,19 @@ export function runCommand(cmd, args, { cwd = REPO_ROOT, env = process.env, logF
 		installExitHooks();
 		let stdout = '';
 		let stderr = '';
+		if (logFile) fs.mkdirSync(path.dirname(logFile), { recursive: true });
 		const out = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : undefined;
+		out?.on('error', (error) => process.stderr.write(`[n8n-harness] cannot write ${logFile}: ${error.message}\n`));
 		out?.write(`\n$ ${[cmd, ...args].join(' ')}   (cwd ${cwd})\n`);
 		child.stdout.on('data', (chunk) => {
 			stdout += chunk;
 			out?.write(chunk);
+			if (echo) process.stderr.write(chunk);
 		});
 		child.stderr.on('data', (chunk) => {
 			stderr += chunk;
 			out?.write(chunk);
+			if (echo) process.stderr.write(chunk);
 		});
 		let timedOut = false;
 		const timer = setTimeout(() => {
@@ -201,8 +205,9 @@ export async function ensureN8n({ log = defaultLog } = {}) {
 		await runCommand('bash', [INSTALL_SCRIPT], {
 			env: { ...process.env, N8N_CACHE_DIR: cacheDir, N8N_VERSION },
 			timeoutMs: 45 * 60_000,
-			logFile: path.join(path.dirname(cacheDir), `install-${N8N_VERSION}.log`),
+			logFile: `${cacheDir}.install.log`,
 			log,
+			echo: true,
 		}).catch((error) => {
 			throw new Error(`installing n8n failed: ${error.message}`);
 		});
