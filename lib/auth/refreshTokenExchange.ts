@@ -40,21 +40,40 @@ export const CREDENTIAL_DISPLAY_NAME = 'Profile Webhook Refresh Token OAuth2 API
 export class RefreshTokenError extends Error {
 	constructor(
 		message: string,
-		readonly oauthError?: string,
+		/** The OAuth error code the token endpoint answered, if any (invalid_grant, invalid_client...). */
+		readonly oauthError: string | undefined,
+		/** The HTTP status of the token endpoint's answer (not `status`: n8n would take it for the API's). */
+		readonly tokenEndpointStatus: number,
+		/** The endpoint's error_description, or a short account of what came back. */
+		readonly detail: string,
 	) {
 		super(message);
 		this.name = 'RefreshTokenError';
 	}
 }
 
-/** Seconds before expiry at which a token counts as expired, so no request carries a dying token. */
+/**
+ * Seconds before the announced expiry at which a token counts as expired, so no request carries
+ * a dying token: a tenth of the lifetime, at least 2 s (servers count `exp` in whole seconds, so a
+ * token can die up to 1 s before `expires_in` says, and the request still has to get there) and
+ * at most 60 s, but never more than half the lifetime (else a short-lived token would never be
+ * used and every request would exchange).
+ */
 export function refreshMargin(lifetimeSeconds: number): number {
-	return Math.min(60, Math.max(1, Math.floor(lifetimeSeconds / 10)));
+	return Math.min(60, Math.max(2, lifetimeSeconds / 10), lifetimeSeconds / 2);
 }
 
 const inFlight = new Map<string, Promise<TokenSet>>();
 /** Refresh token -> what it was exchanged for in this process (so a rotated one is never reused). */
 const successors = new Map<string, TokenSet>();
+/** Enough for many credentials over many token lifetimes; the oldest links are dropped first. */
+const MAX_SUCCESSORS = 1000;
+
+function remember(spent: string, tokens: TokenSet): void {
+	successors.delete(spent);
+	successors.set(spent, tokens);
+	while (successors.size > MAX_SUCCESSORS) successors.delete(successors.keys().next().value as string);
+}
 
 function flightKey(c: RefreshTokenCredentials, refreshToken: string): string {
 	return `${c.tokenUrl}\n${c.clientId}\n${refreshToken}`;
@@ -72,7 +91,9 @@ async function exchange(
 		'content-type': 'application/x-www-form-urlencoded',
 		accept: 'application/json',
 	};
-	if (credentials.clientAuthentication === 'body') {
+	if (credentials.clientAuthentication === 'body' || !credentials.clientSecret) {
+		// A public client (no secret) identifies itself in the form: Basic with an empty password
+		// is client authentication it is not registered for.
 		form.set('client_id', credentials.clientId);
 		if (credentials.clientSecret) form.set('client_secret', credentials.clientSecret);
 	} else {
@@ -84,16 +105,21 @@ async function exchange(
 	const answer = (body ?? {}) as Record<string, unknown>;
 	if (status < 200 || status >= 300 || typeof answer.access_token !== 'string') {
 		const error = typeof answer.error === 'string' ? answer.error : undefined;
-		const described = typeof answer.error_description === 'string' ? `: ${answer.error_description}` : '';
+		const description = typeof answer.error_description === 'string' ? answer.error_description : undefined;
+		const detail = description ?? error ?? (status >= 200 && status < 300 ? 'no access_token in the answer' : `HTTP ${status}`);
 		if (error === 'invalid_grant') {
 			throw new RefreshTokenError(
-				`The refresh token of the "${CREDENTIAL_DISPLAY_NAME}" credential was refused (invalid_grant${described}). It has expired, been revoked or been used after rotation: renew the refresh token in the credential.`,
+				`The refresh token of the "${CREDENTIAL_DISPLAY_NAME}" credential was refused (invalid_grant: ${detail}). It has expired, been revoked or been used after rotation: renew the refresh token in the credential.`,
 				error,
+				status,
+				detail,
 			);
 		}
 		throw new RefreshTokenError(
-			`The token URL answered ${status}${error ? ` ${error}` : ''}${described} when the "${CREDENTIAL_DISPLAY_NAME}" credential exchanged its refresh token`,
+			`The token URL answered ${status}${error ? ` ${error}` : ''} (${detail}) when the "${CREDENTIAL_DISPLAY_NAME}" credential exchanged its refresh token`,
 			error,
+			status,
+			detail,
 		);
 	}
 	const lifetime = Number(answer.expires_in);
@@ -150,7 +176,7 @@ export async function ensureAccessToken(
 		const spent = known.refreshToken;
 		pending = exchange(credentials, spent, http, now)
 			.then((tokens) => {
-				successors.set(spent, tokens);
+				remember(spent, tokens);
 				return tokens;
 			})
 			.finally(() => inFlight.delete(key));
