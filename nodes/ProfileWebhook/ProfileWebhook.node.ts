@@ -11,6 +11,8 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
+import { describeCredentialFailure, findCredentialFailure } from '../../lib/auth/credentialFailure';
+import { CredentialGate } from '../../lib/auth/credentialGate';
 import { ProfileWebhookError } from '../../lib/errors';
 import { redactSecrets } from '../../lib/inbound/apiKey';
 import { mapWithConcurrency } from '../../lib/outbound/concurrency';
@@ -34,6 +36,22 @@ const CREDENTIAL_TYPES: Record<string, string | undefined> = {
 	oAuth2AuthorizationCode: 'profileWebhookOAuth2Api',
 	oAuth2ClientCredentials: 'profileWebhookClientCredentialsOAuth2Api',
 	oAuth2RefreshToken: 'profileWebhookRefreshTokenOAuth2Api',
+};
+
+/** For messages about a credential that cannot get a token: its type's name and how to fix it. */
+const CREDENTIAL_HELP: Record<string, { typeDisplayName: string; renewWhat: string }> = {
+	profileWebhookOAuth2Api: {
+		typeDisplayName: 'Profile Webhook OAuth2 API',
+		renewWhat: 'Open the credential and reconnect it (Connect my account).',
+	},
+	profileWebhookClientCredentialsOAuth2Api: {
+		typeDisplayName: 'Profile Webhook Client Credentials OAuth2 API',
+		renewWhat: 'Check the credential.',
+	},
+	profileWebhookRefreshTokenOAuth2Api: {
+		typeDisplayName: 'Profile Webhook Refresh Token OAuth2 API',
+		renewWhat: 'Renew the refresh token: paste a new one into the credential.',
+	},
 };
 
 const list = (value: unknown): string[] =>
@@ -202,7 +220,7 @@ export class ProfileWebhook implements INodeType {
 		const store = getProfileStore();
 		const goalId = `${this.getWorkflow().id ?? 'workflow'}:${node.id}`;
 
-		const send = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> => {
+		const sendOnce = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> => {
 			const options: IHttpRequestOptions = {
 				method: request.method,
 				url: request.url,
@@ -223,11 +241,24 @@ export class ProfileWebhook implements INodeType {
 				const answer = { status: response.statusCode, headers: response.headers, body: response.body };
 				return { status: answer.status, headers: answer.headers, answer };
 			} catch (error) {
-				const answer = answerOf(error);
+				// A credential that could not get a token is no answer from the API, whatever the token
+				// endpoint's status was.
+				const answer = findCredentialFailure(error) ? undefined : answerOf(error);
 				if (answer) return { status: answer.status, headers: answer.headers, answer, error };
 				return { error };
 			}
 		};
+		// The first authenticated request goes alone (a lazily fetched token is fetched once), and a
+		// credential that cannot get a token stops asking the token endpoint for this execution.
+		const gate = new CredentialGate();
+		const send = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> =>
+			credentialType
+				? await gate.run(
+						async () => await sendOnce(request),
+						(outcome) => (outcome.answer ? undefined : outcome.error),
+						(error) => ({ error }),
+					)
+				: await sendOnce(request);
 
 		const sent: INodeExecutionData[] = [];
 		const skipped: INodeExecutionData[] = [];
@@ -279,13 +310,21 @@ export class ProfileWebhook implements INodeType {
 					baseDelayMs: 500,
 					maxDelayMs: 30_000,
 					jitter: 'full',
+					// A wrong secret or a refused refresh token does not heal by waiting.
+					isRetryableError: (error) => !findCredentialFailure(error),
 				});
 				const answer = (result as { answer?: HttpAnswer }).answer;
 				const request = includeRequest ? { request: shownRequest(prepared.request) } : {};
 				if (!answer || answer.status < 200 || answer.status >= 300) {
+					const credentialFailure = answer ? undefined : findCredentialFailure(result.error);
 					const message = answer
 						? `The API answered ${answer.status}: ${serverMessage(answer)}`
-						: `The request failed: ${(result.error as Error)?.message ?? 'no answer'}`;
+						: credentialFailure && credentialType && CREDENTIAL_HELP[credentialType]
+							? describeCredentialFailure(credentialFailure, {
+									name: node.credentials?.[credentialType]?.name,
+									...CREDENTIAL_HELP[credentialType],
+								})
+							: `The request failed: ${(result.error as Error)?.message ?? 'no answer'}`;
 					const description = `${result.attempts} attempt${result.attempts > 1 ? 's' : ''}, ${prepared.request.method} ${shownRequest(prepared.request).url}`;
 					const failure = new NodeApiError(
 						node,
