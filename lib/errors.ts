@@ -14,6 +14,8 @@ export type ErrorCode =
 	| 'UNSUPPORTED_MEDIA_TYPE'
 	| 'VALIDATION_FAILED'
 	| 'STORE_UNAVAILABLE'
+	/** The authorization server (JWKS, token introspection) could not be asked: 503. */
+	| 'AUTH_SERVER_UNAVAILABLE'
 	| 'CONFIGURATION_INVALID';
 
 export interface ValidationIssue {
