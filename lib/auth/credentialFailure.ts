@@ -35,9 +35,10 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
 export function findCredentialFailure(error: unknown): CredentialFailure | undefined {
 	let current: unknown = error;
 	for (let depth = 0; depth < MAX_DEPTH && current !== undefined && current !== null; depth++) {
-		// A 5xx or an answer without an OAuth error may be passing: that one is worth a retry.
+		// The token endpoint refused the request (4xx: an OAuth error). A 5xx or an odd 2xx may be
+		// passing, and is worth a retry.
 		if (current instanceof RefreshTokenError) {
-			if (!current.oauthError && (current.tokenEndpointStatus < 400 || current.tokenEndpointStatus >= 500)) return undefined;
+			if (current.tokenEndpointStatus < 400 || current.tokenEndpointStatus >= 500) return undefined;
 			return {
 				oauthError: current.oauthError,
 				detail: current.detail,

@@ -130,7 +130,8 @@ const provider = new Provider(issuer, {
 		Session: 3600,
 		Grant: 24 * 3600,
 	},
-	rotateRefreshToken: () => settings.rotateRefreshToken,
+	// Rotation on demand; public clients always rotate, as by the library's default.
+	rotateRefreshToken: (ctx) => settings.rotateRefreshToken || ctx.oidc.client.clientAuthMethod === 'none',
 	interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
 	findAccount: async (_ctx, sub) =>
 		accounts[sub] ? { accountId: sub, claims: async () => accounts[sub] } : undefined,
