@@ -238,15 +238,20 @@ export async function connectAuthorizationCode(
 	}
 	if (!url.startsWith(redirectUri)) throw new Error(`Never redirected to ${redirectUri}`);
 
-	// n8n's callback: PKCE sends the verifier; 'body' sends the client in the form instead of Basic.
-	let tokenOptions: { body?: Record<string, string> } = {};
-	const exchangeOptions = { ...clientOptions };
-	if (codeVerifier) {
-		tokenOptions = options.omitVerifier ? {} : { body: { code_verifier: codeVerifier } };
-	} else if (credential.authentication === 'body') {
-		tokenOptions = { body: { client_id: credential.clientId, client_secret: credential.clientSecret } };
+	// n8n 2.41's callback (OAuth2CredentialController.handleCallback): PKCE adds the verifier, and
+	// 'body' moves the client from the Basic header into the form.
+	const body: Record<string, string> = {};
+	if (codeVerifier && !options.omitVerifier) body.code_verifier = codeVerifier;
+	const exchangeOptions = { ...clientOptions, authentication: credential.authentication };
+	if (credential.authentication === 'body') {
+		body.client_id = credential.clientId;
+		if (credential.clientSecret) body.client_secret = credential.clientSecret;
 		exchangeOptions.clientSecret = '';
 	}
+	const tokenOptions = codeVerifier || credential.authentication === 'body' ? { body } : {};
 	const token = await new ClientOAuth2({ ...exchangeOptions, state }).code.getToken(url, tokenOptions);
-	return { ...token.data } as IDataObject;
+	const oauthTokenData: IDataObject = { ...token.data };
+	const expiresIn = Number(token.data.expires_in);
+	if (Number.isFinite(expiresIn) && expiresIn > 0) oauthTokenData.n8n_expires_at = String(Date.now() + expiresIn * 1000);
+	return oauthTokenData;
 }
