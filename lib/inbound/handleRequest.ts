@@ -39,6 +39,14 @@ export interface ApiKeySecret {
 	headerName: string;
 }
 
+export interface AuthenticationOptions {
+	/**
+	 * Accepts the request's Authorization header or throws (a 401/403 ProfileWebhookError with its
+	 * WWW-Authenticate header, or 503). Required when the trigger's authentication is `oAuth2`.
+	 */
+	verifyBearer?: (authorization: string | string[] | undefined) => Promise<unknown>;
+}
+
 export type ProfileState = 'CREATED' | 'MODIFIED' | 'UNCHANGED' | 'NOTFOUND' | 'CONSENT_MISMATCH';
 
 export interface RecordOutcome {
@@ -213,6 +221,7 @@ export async function handleProfileRequest(
 	request: InboundRequest,
 	store: ProfileStore,
 	secret?: ApiKeySecret,
+	authentication: AuthenticationOptions = {},
 ): Promise<HandledRequest> {
 	if (!isAllowed(config.allowlist, request.ip)) {
 		throw new ProfileWebhookError(
@@ -236,6 +245,16 @@ export async function handleProfileRequest(
 			queryValue: firstString(request.query.apiKey),
 			allowInUrl: config.allowApiKeyInUrl,
 		});
+	}
+	if (config.authentication === 'oAuth2') {
+		if (!authentication.verifyBearer) {
+			throw new ProfileWebhookError(
+				401,
+				'UNAUTHORIZED',
+				'This webhook has no OAuth2 configuration: select a Profile Webhook Inbound OAuth2 credential',
+			);
+		}
+		await authentication.verifyBearer(request.headers.authorization);
 	}
 
 	const data = readRequestData({
@@ -301,7 +320,8 @@ export async function handleProfileRequest(
 	const headerNames = secret ? [secret.headerName] : [];
 	const redacted = redactSecrets(
 		{ headers: request.headers, query: request.query },
-		{ headerNames, queryNames: ['apiKey'] },
+		// access_token: RFC 6750's URL form of a bearer token, never accepted but never echoed either.
+		{ headerNames, queryNames: ['apiKey', 'access_token'] },
 	);
 	return {
 		answer: config.records ? { results: outcomes.map(brief) } : brief(outcomes[0]),

@@ -96,12 +96,8 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 	if (!identifierProperty) {
 		issues.push({ target: 'Identifier Property', message: 'must not be empty' });
 	}
-	if (settings.authentication === 'oAuth2') {
-		issues.push({
-			target: 'Authentication',
-			message:
-				'OAuth2 bearer tokens are not configured in this version of the node; choose API Key',
-		});
+	if (!['apiKey', 'oAuth2', 'none'].includes(settings.authentication)) {
+		issues.push({ target: 'Authentication', message: `${JSON.stringify(settings.authentication)} is not an authentication` });
 	}
 
 	const mappings: CompiledMapping[] = [];

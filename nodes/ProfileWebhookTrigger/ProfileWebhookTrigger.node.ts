@@ -22,8 +22,16 @@ import {
 	type CompiledTriggerConfig,
 	type TriggerSettings,
 } from '../../lib/inbound/triggerConfig';
+import {
+	answerTokenRequest,
+	authenticateBearer,
+	getInboundOAuth2,
+	type CompiledInboundOAuth2,
+} from '../../lib/inbound/oauth';
+import { assertAllowed } from '../../lib/inbound/ipAllowlist';
 import { getProfileStore } from '../../lib/store/registry';
 import { triggerProperties } from './description';
+import { INBOUND_OAUTH2_CREDENTIAL, n8nHttpFetch, readInboundOAuth2Settings } from './inboundOAuth2';
 
 type ParameterReader = Pick<IWebhookFunctions, 'getNodeParameter'>;
 
@@ -75,6 +83,32 @@ function compiledConfig(context: IWebhookFunctions | IHookFunctions): CompiledTr
 	}
 }
 
+/** The compiled OAuth2 credential; a bad credential becomes a ConfigurationError (500). */
+async function inboundOAuth2(context: IWebhookFunctions | IHookFunctions): Promise<CompiledInboundOAuth2> {
+	return getInboundOAuth2(await readInboundOAuth2Settings(context));
+}
+
+/** The webhook path as configured (the audience of the tokens the trigger issues). */
+function webhookPath(context: ParameterReader): string {
+	return String(context.getNodeParameter('path', '')).replace(/^\/+|\/+$/g, '');
+}
+
+/** Parameters and, in OAuth2 mode, the credential: a NodeOperationError that lists every problem. */
+async function checkConfiguration(context: IHookFunctions): Promise<void> {
+	const config = compiledConfig(context);
+	if (config.authentication !== 'oAuth2') return;
+	try {
+		await inboundOAuth2(context);
+	} catch (error) {
+		if (error instanceof ProfileWebhookError) {
+			throw new NodeOperationError(context.getNode(), `Invalid OAuth2 credential: ${error.message}`, {
+				description: error.issues.map((i) => `${i.target}: ${i.message}`).join('\n'),
+			});
+		}
+		throw error;
+	}
+}
+
 function outputItem(outcome: RecordOutcome, handled: HandledRequest, index: number): INodeExecutionData {
 	return {
 		json: {
@@ -92,6 +126,44 @@ function outputItem(outcome: RecordOutcome, handled: HandledRequest, index: numb
 		} as unknown as IDataObject,
 		pairedItem: { item: index },
 	};
+}
+
+/**
+ * `<path>/oauth/token`: the client_credentials token endpoint for the credential's registered
+ * applications. The IP allowlist applies here too; without OAuth2 or applications it is a 404.
+ */
+async function answerTokenUrl(
+	context: IWebhookFunctions,
+	config: CompiledTriggerConfig,
+	refuse: (error: ProfileWebhookError) => IWebhookResponseData,
+): Promise<IWebhookResponseData> {
+	const req = context.getRequestObject();
+	const res = context.getResponseObject();
+	try {
+		assertAllowed(config.allowlist, req.ip);
+		const answer =
+			config.authentication === 'oAuth2'
+				? answerTokenRequest(
+						await inboundOAuth2(context),
+						{ method: req.method, contentType: req.contentType, headers: req.headers, body: req.body },
+						webhookPath(context),
+					)
+				: undefined;
+		if (!answer) {
+			res.status(404).json({
+				error: 'not_found',
+				error_description:
+					'This webhook issues no access tokens: its OAuth2 credential lists no registered applications',
+			});
+			return { noWebhookResponse: true };
+		}
+		for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
+		res.status(answer.status).json(answer.body);
+		return { noWebhookResponse: true };
+	} catch (error) {
+		if (error instanceof ProfileWebhookError) return refuse(error);
+		throw error;
+	}
 }
 
 export class ProfileWebhookTrigger implements INodeType {
@@ -112,6 +184,11 @@ export class ProfileWebhookTrigger implements INodeType {
 				name: 'profileWebhookApi',
 				required: true,
 				displayOptions: { show: { authentication: ['apiKey'] } },
+			},
+			{
+				name: INBOUND_OAUTH2_CREDENTIAL,
+				required: true,
+				displayOptions: { show: { authentication: ['oAuth2'] } },
 			},
 		],
 		webhooks: [
@@ -134,6 +211,16 @@ export class ProfileWebhookTrigger implements INodeType {
 				isFullPath: true,
 				path: '={{$parameter["path"]}}',
 			},
+			{
+				// The token URL for registered applications (OAuth2 client_credentials). n8n registers
+				// every entry; it answers 404 unless the credential lists applications. Named 'setup'
+				// (n8n's other webhook name) so webhook() can tell it from the profile endpoint.
+				name: 'setup',
+				httpMethod: 'POST',
+				responseMode: 'onReceived',
+				isFullPath: true,
+				path: '={{$parameter["path"]}}/oauth/token',
+			},
 		],
 		properties: triggerProperties,
 	};
@@ -144,11 +231,11 @@ export class ProfileWebhookTrigger implements INodeType {
 			// configuration here makes activation (and the editor's test mode) fail with a clear
 			// message instead of the first request.
 			async checkExists(this: IHookFunctions): Promise<boolean> {
-				compiledConfig(this);
+				await checkConfiguration(this);
 				return true;
 			},
 			async create(this: IHookFunctions): Promise<boolean> {
-				compiledConfig(this);
+				await checkConfiguration(this);
 				return true;
 			},
 			async delete(this: IHookFunctions): Promise<boolean> {
@@ -174,14 +261,21 @@ export class ProfileWebhookTrigger implements INodeType {
 			throw error;
 		}
 
+		if (this.getWebhookName() === 'setup') return await answerTokenUrl(this, config, refuse);
+
 		try {
 			let secret: ApiKeySecret | undefined;
+			let verifyBearer: ((authorization: string | string[] | undefined) => Promise<unknown>) | undefined;
 			if (config.authentication === 'apiKey') {
 				const credentials = await this.getCredentials('profileWebhookApi');
 				secret = {
 					apiKey: String(credentials.apiKey ?? ''),
 					headerName: String(credentials.headerName || 'X-API-Key'),
 				};
+			} else if (config.authentication === 'oAuth2') {
+				const oauth = await inboundOAuth2(this);
+				const context = { http: n8nHttpFetch(this), webhookPath: webhookPath(this) };
+				verifyBearer = async (authorization) => await authenticateBearer(oauth, authorization, context);
 			}
 			const handled = await handleProfileRequest(
 				config,
@@ -196,6 +290,7 @@ export class ProfileWebhookTrigger implements INodeType {
 				},
 				getProfileStore(),
 				secret,
+				{ verifyBearer },
 			);
 			if (!handled.emitted.length) {
 				// Nothing matched: answer the caller, start no execution.
