@@ -59,6 +59,14 @@ export const triggerProperties: INodeProperties[] = [
 		displayOptions: { show: { authentication: ['none'] } },
 	},
 	{
+		displayName:
+			'Callers send "Authorization: Bearer &lt;token&gt;"; the credential says how tokens are checked. When it lists registered applications, they fetch tokens (client_credentials) at this webhook\'s URL followed by <code>/oauth/token</code>.',
+		name: 'oAuth2Notice',
+		type: 'notice',
+		default: '',
+		displayOptions: { show: { authentication: ['oAuth2'] } },
+	},
+	{
 		displayName: 'Identifier Property',
 		name: 'identifierProperty',
 		type: 'string',
