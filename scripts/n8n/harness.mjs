@@ -797,6 +797,9 @@ export async function start(options = {}) {
 		stopped ??= (async () => {
 			const t = Date.now();
 			await stopProcessGroup(pid);
+			// The kernel lets go of the listening port a moment after the process is gone; wait for
+			// that (briefly), so a caller restarting on the same port finds it free.
+			for (let i = 0; i < 50 && (await freePort(port)) !== port; i++) await sleep(100);
 			fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ ...run, stoppedAt: new Date().toISOString() }, null, 2));
 			log(`n8n stopped (${seconds(Date.now() - t)})`);
 		})();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 import { groupMembers, start } from '../../scripts/n8n/harness.mjs';
@@ -23,6 +23,7 @@ describe('harness', () => {
 	before(async () => {
 		run = await n8n();
 	});
+	after(() => run?.release());
 
 	test('n8n answers on 127.0.0.1 only', async () => {
 		const url = new URL(run.baseUrl);

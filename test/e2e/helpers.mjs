@@ -5,19 +5,22 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { after } from 'node:test';
 
 import { n8nCacheDir, query } from '../../scripts/n8n/harness.mjs';
 
 /**
  * The suite's n8n. Under `npm run test:e2e` the global set-up started it; a file run on its own
- * (`node --test test/e2e/x.test.mjs`) starts its own and stops it after its tests.
+ * (`node_modules/.bin/node --test test/e2e/x.test.mjs`) starts its own, which `release()` stops:
+ *
+ *   before(async () => { run = await n8n(); });
+ *   after(() => run?.release());
  */
 export async function n8n() {
+	let release = async () => {};
 	if (!process.env.E2E_BASE_URL) {
 		const setup = await import('./setup.mjs');
 		await setup.globalSetup();
-		after(() => setup.globalTeardown());
+		release = () => setup.globalTeardown();
 	}
 	const env = process.env;
 	return {
@@ -29,6 +32,7 @@ export async function n8n() {
 		receiverUrl: env.E2E_RECEIVER_URL,
 		webhooks: JSON.parse(env.E2E_WEBHOOKS),
 		query: (sql, ...params) => query(env.E2E_DB_PATH, sql, ...params),
+		release,
 	};
 }
 

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 
 import {
 	call,
@@ -32,6 +32,7 @@ describe('incoming profile update (examples/incoming-profile-update.json)', () =
 	before(async () => {
 		run = await n8n();
 	});
+	after(() => run?.release());
 
 	test('a BlueConic-style update is answered with its state: CREATED, then UNCHANGED, then MODIFIED', async () => {
 		const email = uniqueEmail('ada');
