@@ -6,6 +6,8 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
+import { profileWebhookIcon } from './common';
+
 /**
  * An API key shared with an external platform. The Profile Webhook Trigger checks it on every
  * incoming request; the Profile Webhook node sends it with every outgoing request.
@@ -15,10 +17,7 @@ export class ProfileWebhookApi implements ICredentialType {
 
 	displayName = 'Profile Webhook API Key API';
 
-	icon: Icon = {
-		light: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.svg',
-		dark: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.dark.svg',
-	};
+	icon: Icon = profileWebhookIcon;
 
 	documentationUrl = 'https://github.com/n8n-nodes-profile-webhooks/n8n-nodes-profile-webhooks#credentials';
 

@@ -1,5 +1,7 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
+import { clientAuthenticationProperty, profileWebhookIcon } from './common';
+
 /**
  * OAuth 2.0 client credentials flow for outgoing requests: machine to machine, no user consent.
  * n8n fetches the token on first use and again when the API answers 401.
@@ -11,10 +13,7 @@ export class ProfileWebhookClientCredentialsOAuth2Api implements ICredentialType
 
 	displayName = 'Profile Webhook Client Credentials OAuth2 API';
 
-	icon: Icon = {
-		light: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.svg',
-		dark: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.dark.svg',
-	};
+	icon: Icon = profileWebhookIcon;
 
 	documentationUrl = 'https://github.com/n8n-nodes-profile-webhooks/n8n-nodes-profile-webhooks#oauth2-client-credentials';
 
@@ -41,17 +40,7 @@ export class ProfileWebhookClientCredentialsOAuth2Api implements ICredentialType
 			placeholder: 'api:write',
 			description: 'Space-separated scopes',
 		},
-		{
-			displayName: 'Authentication',
-			name: 'authentication',
-			type: 'options',
-			options: [
-				{ name: 'Header (Basic Auth)', value: 'header' },
-				{ name: 'Body', value: 'body' },
-			],
-			default: 'header',
-			description: 'How the client ID and secret reach the token URL',
-		},
+		{ ...clientAuthenticationProperty },
 		{
 			displayName: 'Auth URL',
 			name: 'authUrl',

@@ -1,5 +1,7 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
+import { profileWebhookIcon } from './common';
+
 /**
  * How the Profile Webhook Trigger checks OAuth 2.0 bearer tokens on incoming requests: JWT access
  * tokens of an external authorization server (JWKS or a shared HS256 secret), opaque tokens by
@@ -11,13 +13,9 @@ export class ProfileWebhookInboundOAuth2Api implements ICredentialType {
 
 	displayName = 'Profile Webhook Inbound OAuth2 API';
 
-	icon: Icon = {
-		light: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.svg',
-		dark: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.dark.svg',
-	};
+	icon: Icon = profileWebhookIcon;
 
-	documentationUrl =
-		'https://github.com/n8n-nodes-profile-webhooks/n8n-nodes-profile-webhooks#trigger-authentication-with-oauth2-bearer-tokens';
+	documentationUrl = 'https://github.com/n8n-nodes-profile-webhooks/n8n-nodes-profile-webhooks#trigger-authentication-with-oauth2-bearer-tokens';
 
 	properties: INodeProperties[] = [
 		{

@@ -1,5 +1,7 @@
 import type { ICredentialType, INodeProperties, Icon } from 'n8n-workflow';
 
+import { clientAuthenticationProperty, profileWebhookIcon } from './common';
+
 /**
  * OAuth 2.0 authorization code flow for outgoing requests, with PKCE on by default. n8n runs the
  * browser consent, stores the tokens and refreshes them.
@@ -11,10 +13,7 @@ export class ProfileWebhookOAuth2Api implements ICredentialType {
 
 	displayName = 'Profile Webhook OAuth2 API';
 
-	icon: Icon = {
-		light: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.svg',
-		dark: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.dark.svg',
-	};
+	icon: Icon = profileWebhookIcon;
 
 	documentationUrl = 'https://github.com/n8n-nodes-profile-webhooks/n8n-nodes-profile-webhooks#oauth2-authorization-code';
 
@@ -62,16 +61,6 @@ export class ProfileWebhookOAuth2Api implements ICredentialType {
 			placeholder: 'prompt=consent',
 			description: 'Added to the authorization URL, for example prompt=consent',
 		},
-		{
-			displayName: 'Authentication',
-			name: 'authentication',
-			type: 'options',
-			options: [
-				{ name: 'Header (Basic Auth)', value: 'header' },
-				{ name: 'Body', value: 'body' },
-			],
-			default: 'header',
-			description: 'How the client ID and secret reach the token URL',
-		},
+		{ ...clientAuthenticationProperty },
 	];
 }

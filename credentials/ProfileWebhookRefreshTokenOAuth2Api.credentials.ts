@@ -7,6 +7,8 @@ import type {
 	Icon,
 } from 'n8n-workflow';
 
+import { clientAuthenticationProperty, profileWebhookIcon } from './common';
+
 import {
 	ensureAccessToken,
 	type RefreshTokenCredentials,
@@ -38,10 +40,7 @@ export class ProfileWebhookRefreshTokenOAuth2Api implements ICredentialType {
 
 	displayName = 'Profile Webhook Refresh Token OAuth2 API';
 
-	icon: Icon = {
-		light: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.svg',
-		dark: 'file:../nodes/ProfileWebhookTrigger/profileWebhook.dark.svg',
-	};
+	icon: Icon = profileWebhookIcon;
 
 	documentationUrl = 'https://github.com/n8n-nodes-profile-webhooks/n8n-nodes-profile-webhooks#oauth2-refresh-token';
 
@@ -108,17 +107,7 @@ export class ProfileWebhookRefreshTokenOAuth2Api implements ICredentialType {
 			default: '',
 			description: 'Space-separated scopes to ask for (optional)',
 		},
-		{
-			displayName: 'Authentication',
-			name: 'authentication',
-			type: 'options',
-			options: [
-				{ name: 'Header (Basic Auth)', value: 'header' },
-				{ name: 'Body', value: 'body' },
-			],
-			default: 'header',
-			description: 'How the client ID and secret reach the token URL',
-		},
+		{ ...clientAuthenticationProperty },
 	];
 
 	async preAuthentication(

@@ -13,7 +13,6 @@ import {
 
 import { describeCredentialFailure, findCredentialFailure } from '../../lib/auth/credentialFailure';
 import { CredentialGate } from '../../lib/auth/credentialGate';
-import { ProfileWebhookError } from '../../lib/errors';
 import { redactSecrets } from '../../lib/inbound/apiKey';
 import { mapWithConcurrency } from '../../lib/outbound/concurrency';
 import type { OutgoingRequest } from '../../lib/outbound/request';
@@ -28,6 +27,7 @@ import {
 	type WebhookSettings,
 } from '../../lib/outbound/webhookConfig';
 import { getProfileStore } from '../../lib/store/registry';
+import { configurationFailure } from '../shared/configurationError';
 import { webhookProperties } from './description';
 
 const CREDENTIAL_TYPES: Record<string, string | undefined> = {
@@ -203,12 +203,7 @@ export class ProfileWebhook implements INodeType {
 		try {
 			config = getWebhookConfig(readSettings(this));
 		} catch (error) {
-			if (error instanceof ProfileWebhookError) {
-				throw new NodeOperationError(node, `Invalid configuration: ${error.message}`, {
-					description: error.issues.map((i) => `${i.target}: ${i.message}`).join('\n'),
-				});
-			}
-			throw error;
+			throw configurationFailure(node, error);
 		}
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 5)));

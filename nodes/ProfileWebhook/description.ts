@@ -1,5 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
+import { importModeOptions } from '../shared/descriptions';
+
 export const webhookProperties: INodeProperties[] = [
 	{
 		displayName: 'Profile Source',
@@ -224,12 +226,7 @@ export const webhookProperties: INodeProperties[] = [
 						displayName: 'Mode',
 						name: 'mode',
 						type: 'options',
-						options: [
-							{ name: 'Add to List', value: 'add' },
-							{ name: 'Set', value: 'set' },
-							{ name: 'Set if Empty', value: 'setIfEmpty' },
-							{ name: 'Sum', value: 'sum' },
-						],
+						options: importModeOptions,
 						default: 'set',
 					},
 				],

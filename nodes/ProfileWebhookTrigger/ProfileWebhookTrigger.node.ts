@@ -1,6 +1,5 @@
 import {
 	NodeConnectionTypes,
-	NodeOperationError,
 	type IDataObject,
 	type IHookFunctions,
 	type INodeExecutionData,
@@ -11,6 +10,7 @@ import {
 } from 'n8n-workflow';
 
 import { ProfileWebhookError } from '../../lib/errors';
+import { configurationFailure } from '../shared/configurationError';
 import {
 	handleProfileRequest,
 	type ApiKeySecret,
@@ -74,12 +74,7 @@ function compiledConfig(context: IWebhookFunctions | IHookFunctions): CompiledTr
 	try {
 		return getTriggerConfig(readSettings(context));
 	} catch (error) {
-		if (error instanceof ProfileWebhookError) {
-			throw new NodeOperationError(context.getNode(), `Invalid configuration: ${error.message}`, {
-				description: error.issues.map((i) => `${i.target}: ${i.message}`).join('\n'),
-			});
-		}
-		throw error;
+		throw configurationFailure(context.getNode(), error);
 	}
 }
 
@@ -100,12 +95,7 @@ async function checkConfiguration(context: IHookFunctions): Promise<void> {
 	try {
 		await inboundOAuth2(context);
 	} catch (error) {
-		if (error instanceof ProfileWebhookError) {
-			throw new NodeOperationError(context.getNode(), `Invalid OAuth2 credential: ${error.message}`, {
-				description: error.issues.map((i) => `${i.target}: ${i.message}`).join('\n'),
-			});
-		}
-		throw error;
+		throw configurationFailure(context.getNode(), error, 'OAuth2 credential');
 	}
 }
 

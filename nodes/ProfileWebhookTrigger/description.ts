@@ -1,19 +1,7 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-const importModeOptions = [
-	{
-		name: 'Add to List',
-		value: 'add',
-		description: 'Append values that are not there yet, keeping their order',
-	},
-	{ name: 'Set', value: 'set', description: 'Replace the stored values' },
-	{
-		name: 'Set if Empty',
-		value: 'setIfEmpty',
-		description: 'Only when the property has no value yet',
-	},
-	{ name: 'Sum', value: 'sum', description: 'Add a number to the stored number' },
-];
+import { importModeOptions } from '../shared/descriptions';
+
 
 export const triggerProperties: INodeProperties[] = [
 	{
