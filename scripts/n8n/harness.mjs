@@ -5,7 +5,8 @@
  *
  * What `start()` does, in order:
  *  1. makes sure the pinned n8n is installed in the cache (scripts/n8n/install-n8n.sh, once);
- *  2. creates a fresh run folder `.e2e/runs/<timestamp>` whose `home/` is n8n's user folder;
+ *  2. creates a fresh run folder `.e2e/runs/<timestamp>` (logs, run.json) whose `home` links to n8n's
+ *     user folder, kept outside the repository (see homesDir() for why);
  *  3. `npm pack`s this repository (dist/ must be built: the npm scripts build first) and installs the
  *     tarball into `home/.n8n/nodes` exactly the way n8n's Community Nodes panel does (extract into
  *     `node_modules/<name>`, drop dev/peer/optional dependencies, `npm install` there with scripts off),
@@ -849,7 +850,8 @@ export async function start(options = {}) {
 		timings.webhooks = Date.now() - t2;
 		timings.total = Date.now() - t0;
 		log(`${webhooks.length} webhook(s) answering ${seconds(timings.webhooks)} after spawn; ${seconds(timings.total)} in all`);
-		fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ ...run, webhooks, timings }, null, 2));
+		Object.assign(run, { webhooks, timings });
+		fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify(run, null, 2));
 		return {
 			...run,
 			webhooks: webhooks.map((hook) => ({ ...hook, url: `${baseUrl}/webhook/${hook.webhookPath}` })),
