@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { importModeOptions } from '../shared/descriptions';
+import { importModeField } from '../shared/descriptions';
 
 export const webhookProperties: INodeProperties[] = [
 	{
@@ -222,13 +222,7 @@ export const webhookProperties: INodeProperties[] = [
 						placeholder: 'crm_id',
 						description: 'The profile property that receives the values',
 					},
-					{
-						displayName: 'Mode',
-						name: 'mode',
-						type: 'options',
-						options: importModeOptions,
-						default: 'set',
-					},
+					{ ...importModeField },
 				],
 			},
 		],

@@ -1,6 +1,6 @@
 import type { INodeProperties } from 'n8n-workflow';
 
-import { importModeOptions } from '../shared/descriptions';
+import { importModeField } from '../shared/descriptions';
 
 
 export const triggerProperties: INodeProperties[] = [
@@ -101,14 +101,7 @@ export const triggerProperties: INodeProperties[] = [
 						placeholder: 'firstname',
 						description: 'The profile property that receives the values',
 					},
-					{
-						displayName: 'Mode',
-						name: 'mode',
-						type: 'options',
-						options: importModeOptions,
-						default: 'set',
-						description: 'How the values are imported',
-					},
+					{ ...importModeField },
 				],
 			},
 		],

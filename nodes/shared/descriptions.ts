@@ -1,4 +1,4 @@
-import type { INodePropertyOptions } from 'n8n-workflow';
+import type { INodeProperties, INodePropertyOptions } from 'n8n-workflow';
 
 /** The four import modes, as both nodes offer them for mappings. */
 export const importModeOptions: INodePropertyOptions[] = [
@@ -15,3 +15,13 @@ export const importModeOptions: INodePropertyOptions[] = [
 	},
 	{ name: 'Sum', value: 'sum', description: 'Add a number to the stored number' },
 ];
+
+/** The `mode` field of a mapping (trigger mappings and response mappings alike). */
+export const importModeField: INodeProperties = {
+	displayName: 'Mode',
+	name: 'mode',
+	type: 'options',
+	options: importModeOptions,
+	default: 'set',
+	description: 'How the values are imported',
+};
