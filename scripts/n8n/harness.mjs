@@ -828,6 +828,10 @@ export async function start(options = {}) {
 		// Webhooks register asynchronously after readiness (publication outbox): poll them.
 		const expected = workflows.filter((w) => w.nodes.some(isWebhookNode)).map((w) => w.id);
 		let webhooks = [];
+		// n8n inserts a workflow's webhooks one by one: only a set that stayed the same over a second
+		// of polls is complete (a trigger may register more paths than its first one).
+		let stableSince = 0;
+		let lastSet = '';
 		for (;;) {
 			alive();
 			const failed = await query(
@@ -840,9 +844,14 @@ export async function start(options = {}) {
 			}
 			webhooks = await query(dbPath, 'select workflowId, webhookPath, method, node, webhookId from webhook_entity');
 			const registered = new Set(webhooks.map((hook) => hook.workflowId));
+			const set = webhooks.map((hook) => `${hook.method} ${hook.webhookPath}`).sort().join('\n');
+			if (set !== lastSet) {
+				lastSet = set;
+				stableSince = Date.now();
+			}
 			if (expected.every((id) => registered.has(id))) {
 				const statuses = await Promise.all(webhooks.map((hook) => preflight(baseUrl, hook)));
-				if (statuses.every((status) => status === 204)) break;
+				if (statuses.every((status) => status === 204) && Date.now() - stableSince >= 1000) break;
 			}
 			timeLeft(`the webhooks of ${expected.filter((id) => !registered.has(id)).join(', ') || 'all workflows'} to answer`);
 			await sleep(250);

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
-import { freePort, start } from '../../scripts/n8n/harness.mjs';
-import { call, executions, uniqueEmail } from './helpers.mjs';
+import { freePort, preflight, start } from '../../scripts/n8n/harness.mjs';
+import { call, executions, sleep, uniqueEmail } from './helpers.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const CLIENT_ID = 'profile-sync';
@@ -61,6 +61,9 @@ describe('OAuth 2.0 loop: Profile Webhook -> the trigger’s token URL -> the tr
 			],
 		});
 		assert.equal(run.baseUrl, baseUrl);
+		// The token URL is the trigger's second path: make sure n8n serves it before the tests.
+		const tokenHook = { webhookPath: 'oauth-loop/oauth/token', method: 'POST' };
+		for (let i = 0; i < 120 && (await preflight(run.baseUrl, tokenHook)) !== 204; i++) await sleep(250);
 	});
 	after(async () => run?.stop());
 
