@@ -445,6 +445,9 @@ function httpStatus(url, { method = 'GET', headers = {}, timeoutMs = 5_000 } = {
 	});
 }
 
+/** n8n came up on a database that lacks what the CLI imported into it: the start can be repeated. */
+export class EmptyDatabaseError extends Error {}
+
 /** CORS preflight: 204 once n8n serves the webhook, 404 before; starts no execution. */
 export const preflight = (baseUrl, hook) =>
 	httpStatus(`${baseUrl}/webhook/${hook.webhookPath}`, {
@@ -841,6 +844,13 @@ export async function start(options = {}) {
 			if (failed.length) {
 				const details = failed.map((row) => `${row.workflowId}: ${row.errorMessage ?? JSON.stringify(row)}`).join('\n');
 				throw new Error(`publishing failed in n8n:\n${details}\nlog ${n8nLog}:\n${tailOf(n8nLog, 15)}`);
+			}
+			const stored = await query(dbPath, 'select count(*) as n from workflow_entity');
+			if (workflows.length && !stored[0]?.n) {
+				throw new EmptyDatabaseError(
+					`n8n started on a database without the ${workflows.length} imported workflow(s): the user folder's ` +
+						`database was replaced between import and start (log ${n8nLog})`,
+				);
 			}
 			webhooks = await query(dbPath, 'select workflowId, webhookPath, method, node, webhookId from webhook_entity');
 			const registered = new Set(webhooks.map((hook) => hook.workflowId));
