@@ -5,6 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { ConfigurationError, ProfileWebhookError } from '../errors';
+import { firstString } from './firstString';
 
 export const DEFAULT_API_KEY_HEADER = 'X-API-Key';
 /** BlueConic's URL parameter name for the key. */
@@ -68,15 +69,6 @@ export function verifyApiKey(input: VerifyApiKeyInput): void {
 
 function unauthorized(message: string): ProfileWebhookError {
 	return new ProfileWebhookError(401, 'UNAUTHORIZED', message);
-}
-
-/** The first non-empty string of a header or query value (trimmed), or undefined. */
-function firstString(value: unknown): string | undefined {
-	const candidates = Array.isArray(value) ? value : [value];
-	for (const candidate of candidates) {
-		if (typeof candidate === 'string' && candidate.trim() !== '') return candidate.trim();
-	}
-	return undefined;
 }
 
 function digest(value: string): Buffer {

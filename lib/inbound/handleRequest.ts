@@ -15,8 +15,10 @@ import {
 	type TimelineEvent,
 	type TimelineEventInput,
 } from '../profiles/types';
+import { toNumber } from '../profiles/propertyValues';
 import type { ApplyResult, ProfileStore } from '../store/ProfileStore';
 import { redactSecrets, verifyApiKey } from './apiKey';
+import { firstString } from './firstString';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
 import { readRequestData, type RequestData } from './requestData';
@@ -85,12 +87,6 @@ interface PlannedRecord {
 	events: TimelineEventInput[];
 }
 
-function firstString(value: unknown): string | undefined {
-	const candidate = Array.isArray(value) ? value.find((v) => v !== '' && v != null) : value;
-	if (candidate === undefined || candidate === null || candidate === '') return undefined;
-	return typeof candidate === 'object' ? undefined : String(candidate);
-}
-
 /** Dates from JSON or forms: ISO 8601 strings, or Unix time in seconds or milliseconds. */
 export function parseEventDate(value: PropertyValue): string | undefined {
 	const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : NaN;
@@ -98,11 +94,6 @@ export function parseEventDate(value: PropertyValue): string | undefined {
 		? new Date(numeric < 1e11 ? numeric * 1000 : numeric)
 		: new Date(String(value));
 	return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
-
-function isNumeric(value: PropertyValue): boolean {
-	if (typeof value === 'number') return Number.isFinite(value);
-	return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value));
 }
 
 function planRecord(
@@ -134,7 +125,7 @@ function planRecord(
 		const values = mapping.selector.select(record);
 		if (!values.length) continue;
 		if (mapping.mode === 'sum') {
-			for (const value of values.filter((v) => !isNumeric(v))) {
+			for (const value of values.filter((v) => toNumber(v) === undefined)) {
 				issues.push({
 					target: `${where}${mapping.property}`,
 					message: `"${String(value)}" from ${mapping.selector.field} is not a number, so it cannot be summed`,

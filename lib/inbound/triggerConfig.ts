@@ -3,6 +3,7 @@
  * the allowlist turned into ranges, import modes checked. Requests then only evaluate.
  */
 import { ConfigurationError, type ValidationIssue } from '../errors';
+import { memoizeByContent } from '../memoizeByContent';
 import { compileFieldSelector, type CompiledFieldSelector } from '../mapping/fieldSelector';
 import { compileRecordSelector, type CompiledRecordSelector } from '../mapping/records';
 import { parseImportMode } from '../profiles/applyImport';
@@ -167,16 +168,5 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 	};
 }
 
-const cache = new Map<string, CompiledTriggerConfig>();
-const CACHE_LIMIT = 200;
-
 /** compileTriggerConfig, memoised by the settings' content (one compile per configuration). */
-export function getTriggerConfig(settings: TriggerSettings): CompiledTriggerConfig {
-	const key = JSON.stringify(settings);
-	const hit = cache.get(key);
-	if (hit) return hit;
-	const compiled = compileTriggerConfig(settings);
-	if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-	cache.set(key, compiled);
-	return compiled;
-}
+export const getTriggerConfig = memoizeByContent(compileTriggerConfig, 200);

@@ -4,6 +4,7 @@
  * to store after a 2xx answer.
  */
 import { collectIssues as gather, ConfigurationError, type ValidationIssue } from '../errors';
+import { memoizeByContent } from '../memoizeByContent';
 import { applyImports } from '../profiles/applyImport';
 import type {
 	Profile,
@@ -55,19 +56,8 @@ export function compileWebhookConfig(settings: WebhookSettings): CompiledWebhook
 	return { settings, filter: filter!, request: request!, responseMappings: responseMappings! };
 }
 
-const cache = new Map<string, CompiledWebhookConfig>();
-
 /** compileWebhookConfig memoised by content: one compile per configuration, not per item. */
-export function getWebhookConfig(settings: WebhookSettings): CompiledWebhookConfig {
-	const key = JSON.stringify(settings);
-	let compiled = cache.get(key);
-	if (!compiled) {
-		compiled = compileWebhookConfig(settings);
-		if (cache.size >= 200) cache.delete(cache.keys().next().value as string);
-		cache.set(key, compiled);
-	}
-	return compiled;
-}
+export const getWebhookConfig = memoizeByContent(compileWebhookConfig, 200);
 
 /** What an input item says about its profile: a trigger output item or a plain profile. */
 export interface ItemProfile {

@@ -5,9 +5,10 @@
  * registered applications, the tokens the trigger issues itself at its token URL.
  * Compiled configurations are kept, so JWKS and introspection caches live across requests.
  */
-import { createHash, createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 
 import { ConfigurationError, type ValidationIssue } from '../../errors';
+import { memoizeByContent } from '../../memoizeByContent';
 import type { AcceptedClaims, ClaimRules } from './claims';
 import { TokenRefusedError } from './errors';
 import type { HttpFetch } from './http';
@@ -216,24 +217,11 @@ export function compileInboundOAuth2(
 	return { external, self, requiredScopes, clockSkewSeconds, clock };
 }
 
-const compiled = new Map<string, CompiledInboundOAuth2>();
-const COMPILED_LIMIT = 50;
-
 /** compileInboundOAuth2, kept per credential content (so its key and answer caches persist). */
-export function getInboundOAuth2(settings: InboundOAuth2Settings): CompiledInboundOAuth2 {
-	const key = createHash('sha256').update(JSON.stringify(settings)).digest('base64url');
-	const hit = compiled.get(key);
-	if (hit) {
-		// Most recently used last, so the oldest unused one is dropped first.
-		compiled.delete(key);
-		compiled.set(key, hit);
-		return hit;
-	}
-	const made = compileInboundOAuth2(settings);
-	if (compiled.size >= COMPILED_LIMIT) compiled.delete(compiled.keys().next().value as string);
-	compiled.set(key, made);
-	return made;
-}
+export const getInboundOAuth2 = memoizeByContent(
+	(settings: InboundOAuth2Settings): CompiledInboundOAuth2 => compileInboundOAuth2(settings),
+	50,
+);
 
 /** RFC 6750 section 2.1: `Authorization: Bearer <b64token>`. */
 export function bearerToken(authorization: string | string[] | undefined): string {
