@@ -77,12 +77,19 @@ export class ConfigurationError extends ProfileWebhookError {
  * Runs one compile step of a larger configuration: its ConfigurationError issues are added to
  * `issues` (so one error can list every problem) and undefined is returned in their place.
  */
-export function collectIssues<T>(issues: ValidationIssue[], build: () => T): T | undefined {
+export function collectIssues<T>(
+	issues: ValidationIssue[],
+	build: () => T,
+	/** Where the step sits in the node (a parameter's name), put before each issue's target. */
+	within?: string,
+): T | undefined {
 	try {
 		return build();
 	} catch (error) {
 		if (!(error instanceof ConfigurationError)) throw error;
-		issues.push(...error.issues);
+		issues.push(
+			...error.issues.map((i) => (within ? { ...i, target: `${within}: ${i.target}` } : i)),
+		);
 		return undefined;
 	}
 }

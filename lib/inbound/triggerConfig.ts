@@ -2,7 +2,7 @@
  * The Profile Webhook Trigger's configuration, compiled once: JsonPaths validated and parsed,
  * the allowlist turned into ranges, import modes checked. Requests then only evaluate.
  */
-import { ConfigurationError, type ValidationIssue } from '../errors';
+import { collectIssues, ConfigurationError, type ValidationIssue } from '../errors';
 import { memoizeByContent } from '../memoizeByContent';
 import { compileFieldSelector, type CompiledFieldSelector } from '../mapping/fieldSelector';
 import { compileRecordSelector, type CompiledRecordSelector } from '../mapping/records';
@@ -77,19 +77,6 @@ export function dataKeyFor(field: string): string {
 	return names?.[names.length - 1] ?? field;
 }
 
-function attempt<T>(issues: ValidationIssue[], target: string, build: () => T): T | undefined {
-	try {
-		return build();
-	} catch (error) {
-		if (error instanceof ConfigurationError) {
-			issues.push(...error.issues.map((i) => ({ ...i, target: `${target}: ${i.target}` })));
-		} else {
-			issues.push({ target, message: (error as Error).message });
-		}
-		return undefined;
-	}
-}
-
 /** Compiles the settings; every problem is collected and reported in one ConfigurationError. */
 export function compileTriggerConfig(settings: TriggerSettings): CompiledTriggerConfig {
 	const issues: ValidationIssue[] = [];
@@ -107,8 +94,8 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 		if (!mapping.field.trim()) issues.push({ target, message: 'the field is empty' });
 		if (!mapping.property.trim()) issues.push({ target, message: 'the property is empty' });
 		if (!mapping.field.trim() || !mapping.property.trim()) return;
-		const selector = attempt(issues, target, () => compileFieldSelector(mapping.field.trim()));
-		const mode = attempt(issues, target, () => parseImportMode(mapping.mode));
+		const selector = collectIssues(issues, () => compileFieldSelector(mapping.field.trim()), target);
+		const mode = collectIssues(issues, () => parseImportMode(mapping.mode), target);
 		if (selector && mode) mappings.push({ selector, property: mapping.property.trim(), mode });
 	});
 
@@ -120,9 +107,9 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 			return;
 		}
 		const optional = (field: string | undefined) =>
-			field?.trim() ? attempt(issues, target, () => compileFieldSelector(field.trim())) : undefined;
+			field?.trim() ? collectIssues(issues, () => compileFieldSelector(field.trim()), target) : undefined;
 		const data = splitList(event.dataFields).flatMap((field) => {
-			const selector = attempt(issues, target, () => compileFieldSelector(field));
+			const selector = collectIssues(issues, () => compileFieldSelector(field), target);
 			return selector ? [{ key: dataKeyFor(field), selector }] : [];
 		});
 		timelineEvents.push({
@@ -133,16 +120,20 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 		});
 	});
 
-	const allowlist = attempt(issues, 'IP Allowlist', () =>
-		compileAllowlist(settings.ipAllowlist ?? ''),
+	const allowlist = collectIssues(
+		issues,
+		() => compileAllowlist(settings.ipAllowlist ?? ''),
+		'IP Allowlist',
 	);
 	const identifierField = settings.identifierField?.trim()
-		? attempt(issues, 'Identifier Field', () =>
-				compileFieldSelector(settings.identifierField!.trim()),
+		? collectIssues(
+				issues,
+				() => compileFieldSelector(settings.identifierField!.trim()),
+				'Identifier Field',
 			)
 		: undefined;
 	const records = settings.recordsPath?.trim()
-		? attempt(issues, 'Records Path', () => compileRecordSelector(settings.recordsPath!.trim()))
+		? collectIssues(issues, () => compileRecordSelector(settings.recordsPath!.trim()), 'Records Path')
 		: undefined;
 	const maxBodySizeKb = settings.maxBodySizeKb ?? 1024;
 	if (!(maxBodySizeKb > 0)) {
