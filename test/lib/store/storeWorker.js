@@ -75,7 +75,9 @@ async function durableOnce(store) {
 		imports: [{ property: 'marker', mode: 'set', values: [task.marker] }],
 	});
 	process.stdout.write('ACK 1\n');
-	await new Promise(() => {}); // wait to be killed
+	// Wait to be killed: a pending promise alone does not keep Node's event loop alive, a timer does.
+	setInterval(() => {}, 60_000);
+	await new Promise(() => {});
 }
 
 async function durableStream(store) {
