@@ -7,10 +7,15 @@ import { readFileSync } from 'node:fs';
 
 function group(url) {
 	if (!url) return '(native/V8)';
-	if (url.includes('/n8n-nodes-profile-webhooks/') || /\/wt\/[^/]+\/dist\//.test(url) || url.includes('/work/main/dist/')) return 'this package';
 	if (url.startsWith('node:')) return 'node internals';
-	const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url.split('node_modules/').slice(-2).join('node_modules/'));
-	if (match) return match[1];
+	// The last node_modules segment names the package (n8n itself lives under a cache folder whose
+	// name holds this package's name, so that is not a clue).
+	const parts = url.split('node_modules/');
+	if (parts.length > 1) {
+		const match = /^((?:@[^/]+\/)?[^/]+)/.exec(parts[parts.length - 1]);
+		if (match) return match[1] === 'n8n-nodes-profile-webhooks' ? 'this package' : match[1];
+	}
+	if (/\/dist\/(lib|nodes|credentials)\//.test(url)) return 'this package';
 	return url.replace(/^file:\/\//, '');
 }
 

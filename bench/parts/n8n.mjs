@@ -11,7 +11,7 @@
  * Run once per expression engine (N8N_EXPRESSION_ENGINE: vm, the 2.x default, and legacy).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ import { summarizeCpuProfile } from '../lib/cpuprofile.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = join(here, '..', 'fixtures');
+const keptProfiles = join(here, '..', '..', '.cache', 'bench');
 const WORKFLOWS = {
 	profile: { file: 'profile-trigger.json', path: 'bench-profile', label: 'Profile Webhook Trigger' },
 	noop: { file: 'noop-trigger.json', path: 'bench-noop', label: 'no-op community trigger' },
@@ -206,7 +207,11 @@ export async function run(options) {
 					.map((f) => ({ f, size: readFileSync(join(profileDir, f)).length }))
 					.sort((a, b) => b.size - a.size)[0];
 				if (main && exitEpoch) {
-					const file = join(profileDir, main.f);
+					// Kept for a closer look (chrome://inspect or any .cpuprofile viewer).
+					const file = join(keptProfiles, `n8n-${engine}.cpuprofile`);
+					mkdirSync(keptProfiles, { recursive: true });
+					copyFileSync(join(profileDir, main.f), file);
+					extra[engine].cpuProfileFile = file;
 					const per = {};
 					for (const key of Object.keys(windows)) {
 						const summary = summarizeCpuProfile(file, {
