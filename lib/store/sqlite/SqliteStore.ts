@@ -459,8 +459,8 @@ export class SqliteStore implements ProfileStore {
 			},
 			purgeIdempotency: async (now, limit) => {
 				this.exec(
-					`DELETE FROM idempotency_keys WHERE rowid IN (
-						SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?
+					`DELETE FROM idempotency_keys WHERE (scope, key) IN (
+						SELECT scope, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?
 					)`,
 					now,
 					limit,
