@@ -44,6 +44,8 @@ const options = {
 	outboundItems: num('outbound-items', 'BENCH_OUTBOUND_ITEMS', quick ? 200 : 1_000),
 	profileN8n: !(flags['no-profile'] || env.BENCH_NO_PROFILE === '1'),
 	only: list(flags.only ?? env.BENCH_ONLY),
+	// Where the large store is kept between runs (--no-cache builds it afresh).
+	cacheDir: flags['no-cache'] ? join(os.tmpdir(), `profile-bench-nocache-${process.pid}`) : join(root, '.cache', 'bench'),
 };
 // --quick leaves the real n8n out (it alone takes a minute to start) unless --n8n asks for it.
 const skipN8n = Boolean(flags['skip-n8n'] || env.BENCH_SKIP_N8N === '1' || (quick && !flags.n8n));
@@ -158,7 +160,7 @@ function main() {
 		date: new Date().toISOString(),
 		seconds: (Date.now() - t0) / 1000,
 		machine,
-		options: { ...options, dist: undefined, skipN8n },
+		options: { ...options, dist: undefined, cacheDir: undefined, skipN8n },
 		rows: rows.map(({ samples, cpuProfile: _cpu, ...rest }) => ({ ...rest, samples })),
 		notes: results.flatMap((r) => (r.notes ?? []).map((n) => `${r.part}: ${n}`)),
 		parts: results.map(({ part, seconds, peakRssMb, error, extra }) => ({ part, seconds, peakRssMb, error, extra })),
@@ -184,6 +186,7 @@ function main() {
 	}
 	console.log(`\nbench/results.json written; ${Math.round(output.seconds)} s in all`);
 	rmSync(work, { recursive: true, force: true });
+	if (flags['no-cache']) rmSync(options.cacheDir, { recursive: true, force: true });
 }
 
 main();

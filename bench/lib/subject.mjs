@@ -1,7 +1,7 @@
 /**
- * What the store benchmarks drive, in one place: the package's store as the nodes use it, the
- * change set the Profile Webhook Trigger hands it, and how to count the rows one update writes.
- * When the engine rewrite lands (ProfileEngine over a store adapter), only this file changes.
+ * What the store benchmarks drive, in one place: the profile engine over the SQLite adapter as the
+ * nodes use it (lib/store/registry), the change set the Profile Webhook Trigger hands it, and how to
+ * count the rows one update writes.
  */
 import { join } from 'node:path';
 
@@ -11,9 +11,8 @@ export function triggerChangeSet(i, email, receivedAt = new Date().toISOString()
 		domainGroup: 'DEFAULT',
 		identifier: { property: 'email', value: email },
 		create: true,
-		legislation: undefined,
-		// The trigger always passes its consent check; with no objectives it says yes at once.
-		precondition: () => undefined,
+		objectives: [],
+		source: 'trigger',
 		imports: [
 			{ property: 'firstname', mode: 'set', values: [`Name ${i}`] },
 			{ property: 'visits', mode: 'sum', values: [1] },
@@ -23,15 +22,24 @@ export function triggerChangeSet(i, email, receivedAt = new Date().toISOString()
 	};
 }
 
-/** The package's store, opened as the nodes open it (registry defaults: WAL, synchronous FULL). */
+/**
+ * The package's store, opened as the nodes open it: `new ProfileEngine(new SqliteStore(path))`
+ * (registry defaults: WAL, synchronous FULL), with the identifier property indexed as the trigger
+ * does at activation.
+ */
 export async function packageStore(dist) {
-	const { SqliteProfileStore } = await import(join(dist, 'lib', 'store', 'SqliteProfileStore.js'));
+	const { ProfileEngine } = await import(join(dist, 'lib', 'profiles', 'engine.js'));
+	const { SqliteStore } = await import(join(dist, 'lib', 'store', 'sqlite', 'SqliteStore.js'));
 	return {
-		label: 'SqliteProfileStore',
-		open: (path) => new SqliteProfileStore(path),
+		label: 'ProfileEngine over SqliteStore',
+		open: async (path) => {
+			const engine = new ProfileEngine(new SqliteStore(path));
+			await engine.ensureIndexed(['email']);
+			return engine;
+		},
 		/** Rows inserted, updated or deleted so far on the store's connection (undefined if hidden). */
-		rowsWritten: (store) => {
-			const db = store.db; // private in TypeScript; read here only to count rows
+		rowsWritten: (engine) => {
+			const db = engine.store.db; // private in TypeScript; read here only to count rows
 			return db ? Number(db.prepare('SELECT total_changes() AS n').get().n) : undefined;
 		},
 	};
@@ -40,13 +48,23 @@ export async function packageStore(dist) {
 /** The PostgreSQL adapter, when the build has one (issue 12); undefined otherwise. */
 export async function packagePostgresStore(dist) {
 	const candidates = [
+		join(dist, 'lib', 'store', 'postgres', 'PostgresStore.js'),
 		join(dist, 'lib', 'store', 'postgres', 'PostgresProfileStore.js'),
-		join(dist, 'lib', 'store', 'PostgresProfileStore.js'),
 	];
 	const { existsSync } = await import('node:fs');
 	const file = candidates.find((f) => existsSync(f));
 	if (!file) return undefined;
 	const mod = await import(file);
-	const open = mod.openPostgresProfileStore ?? (mod.PostgresProfileStore && ((url) => new mod.PostgresProfileStore(url)));
-	return open ? { label: 'PostgresProfileStore', open } : undefined;
+	const { ProfileEngine } = await import(join(dist, 'lib', 'profiles', 'engine.js'));
+	const open = mod.openPostgresStore ?? mod.openPostgresProfileStore;
+	const Store = mod.PostgresStore ?? mod.PostgresProfileStore;
+	if (!open && !Store) return undefined;
+	return {
+		label: 'ProfileEngine over the PostgreSQL adapter',
+		open: async (url) => {
+			const engine = new ProfileEngine(open ? await open(url) : new Store(url));
+			await engine.ensureIndexed(['email']);
+			return engine;
+		},
+	};
 }
