@@ -4,7 +4,8 @@
  * workflows on the same n8n, each answering with its node's item (responseMode lastNode, so a
  * request waits for its execution and nothing piles up behind the answers):
  *   - the Profile Webhook Trigger (API key, three mappings, one timeline event, a store update);
- *   - a no-op community trigger (bench/fixtures/n8n-nodes-bench-noop, installed beside it);
+ *   - a no-op community trigger (bench/fixtures/n8n-nodes-bench-noop, installed beside it), and the
+ *     same no-op reading its API key credential per request (n8n's cost of a credential read);
  *   - n8n's built-in Webhook node.
  * Load: a bounded concurrent loop of keep-alive fetches on 127.0.0.1, in rounds that rotate the
  * three workflows; n8n's CPU time per request is read from /proc for its process group.
@@ -25,6 +26,7 @@ const keptProfiles = join(here, '..', '..', '.cache', 'bench');
 const WORKFLOWS = {
 	profile: { file: 'profile-trigger.json', path: 'bench-profile', label: 'Profile Webhook Trigger' },
 	noop: { file: 'noop-trigger.json', path: 'bench-noop', label: 'no-op community trigger' },
+	noopAuth: { file: 'noop-auth-trigger.json', path: 'bench-noop-auth', label: 'no-op community trigger reading its API key' },
 	builtin: { file: 'builtin-webhook.json', path: 'bench-builtin', label: 'built-in Webhook' },
 };
 
@@ -118,8 +120,8 @@ export async function run(options) {
 			void n8n.exited.then(() => {
 				exitEpoch = Date.now();
 			});
-			const windows = { profile: [], noop: [], builtin: [] };
-			const requests = { profile: 0, noop: 0, builtin: 0 };
+			const windows = { profile: [], noop: [], noopAuth: [], builtin: [] };
+			const requests = { profile: 0, noop: 0, noopAuth: 0, builtin: 0 };
 			const url = (key) => `${n8n.baseUrl}/webhook/${WORKFLOWS[key].path}`;
 			const senders = {
 				profile: async (n) => {
@@ -141,6 +143,15 @@ export async function run(options) {
 					const text = await res.text();
 					if (res.status !== 200) throw new Error(`noop ${res.status} ${text.slice(0, 200)}`);
 				},
+				noopAuth: async (n) => {
+					const res = await fetch(`${url('noopAuth')}?property=email&email=x${n}`, {
+						method: 'POST',
+						headers: { 'X-API-Key': credential.data.apiKey, 'content-type': 'application/json' },
+						body: JSON.stringify({ firstName: `Name ${n}`, visits: 1, tags: ['bench', `t${n % 7}`] }),
+					});
+					const text = await res.text();
+					if (res.status !== 200) throw new Error(`noopAuth ${res.status} ${text.slice(0, 200)}`);
+				},
 				builtin: async (n) => {
 					const res = await fetch(`${url('builtin')}?property=email&email=x${n}`, {
 						method: 'POST',
@@ -151,8 +162,8 @@ export async function run(options) {
 					if (res.status !== 200) throw new Error(`builtin ${res.status} ${text.slice(0, 200)}`);
 				},
 			};
-			const samples = { profile: [], noop: [], builtin: [] };
-			const cpuMs = { profile: [], noop: [], builtin: [] };
+			const samples = { profile: [], noop: [], noopAuth: [], builtin: [] };
+			const cpuMs = { profile: [], noop: [], noopAuth: [], builtin: [] };
 			const failures = [];
 			try {
 				for (const key of Object.keys(senders)) await load(senders[key], { ms: Math.min(2000, n8nRoundMs), concurrency }); // warm-up
@@ -192,6 +203,14 @@ export async function run(options) {
 					...common,
 				}),
 				row({
+					id: `6.${engine}.noopauth`,
+					part: `6 real n8n (${engine})`,
+					name: `Profile Webhook Trigger workflow vs no-op community trigger that reads its API key credential, concurrency ${concurrency}`,
+					result: summarize({ package: samples.profile, baseline: samples.noopAuth }),
+					note: `n8n CPU per request: ${cpu.profile.toFixed(1)} ms vs ${cpu.noopAuth.toFixed(1)} ms (what is left is the package's own work)`,
+					...common,
+				}),
+				row({
 					id: `6.${engine}.builtin`,
 					part: `6 real n8n (${engine})`,
 					name: `Profile Webhook Trigger workflow vs built-in Webhook workflow, concurrency ${concurrency}`,
@@ -223,6 +242,8 @@ export async function run(options) {
 					extra[engine].cpuProfile = {
 						note: 'main n8n process, sampled during each workflow\'s load rounds only; ms of self time per request',
 						profileVsNoop: profileDiff(per.profile, per.noop),
+						profileVsNoopAuth: profileDiff(per.profile, per.noopAuth),
+						noopAuthVsNoop: profileDiff(per.noopAuth, per.noop),
 						noopVsBuiltin: profileDiff(per.noop, per.builtin),
 						topProfile: perRequest(per.profile).slice(0, 25),
 						byGroupProfile: per.profile.summary.byGroup.map((g) => ({ ...g, msPerRequest: round(g.selfMs / per.profile.requests) })),
