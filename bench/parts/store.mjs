@@ -4,7 +4,7 @@
  * a server.
  * Part 2: lookup and update on a store of 10^4 profiles against one of 10^6 (built in bulk).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -20,7 +20,7 @@ import { withPostgres } from '../lib/postgres.mjs';
  * event row, write as many index rows as the package writes for the same update, COMMIT.
  * Same pragmas as the store: WAL, synchronous FULL, busy_timeout, secure_delete.
  */
-class BareSqlite {
+export class BareSqlite {
 	constructor(path, extraRows) {
 		this.extraRows = extraRows;
 		this.db = new DatabaseSync(path);
@@ -117,6 +117,23 @@ export async function run(options) {
 				roundMs,
 				rounds,
 			});
+			// Pages each commit appends to the write-ahead log (and fsyncs): what the commit costs.
+			const walPages = async (db, walFile, update) => {
+				db.exec('PRAGMA wal_autocheckpoint = 0');
+				db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+				const n = 200;
+				for (let i = 0; i < n; i++) await update(i);
+				const pageSize = db.prepare('PRAGMA page_size').get().page_size;
+				const frames = (statSync(walFile).size - 32) / (pageSize + 24) / n;
+				db.exec('PRAGMA wal_autocheckpoint = 1000');
+				return Math.round(frames * 100) / 100;
+			};
+			const packageDb = store.store?.db; // private in TypeScript; read here only to count pages
+			const walPagesPerUpdate = {
+				package: packageDb ? await walPages(packageDb, `${storePath}-wal`, (i) => store.applyByIdentifier(triggerChangeSet(i, randomEmail(small)))) : undefined,
+				baseline: await walPages(bare.db, join(dir, 'bare.sqlite-wal'), (i) => bare.update(i, randomEmail(small))),
+			};
+			notes.push(`WAL pages written per update: package ${walPagesPerUpdate.package}, bare baseline ${walPagesPerUpdate.baseline}`);
 			bare.close();
 			rows.push(
 				row({
@@ -126,7 +143,7 @@ export async function run(options) {
 					unit: 'updates/s',
 					result,
 					goal: { op: '>=', value: 0.5 },
-					extra: { rowsPerUpdate, baselineRowsPerUpdate: 2 + extraRows },
+					extra: { rowsPerUpdate, baselineRowsPerUpdate: 2 + extraRows, walPagesPerUpdate },
 				}),
 			);
 		}
