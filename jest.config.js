@@ -7,9 +7,11 @@ module.exports = {
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
 		// ip-cidr 4 is ESM-only; Node 24 loads it with require(), Jest needs it transformed.
-		'node_modules/ip-cidr/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, isolatedModules: true }],
+		'node_modules/ip-cidr/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true }],
 	},
 	transformIgnorePatterns: ['/node_modules/(?!ip-cidr/)'],
+	// ip-cidr's default import of the CommonJS ip-address, as Node resolves it (see the shim).
+	moduleNameMapper: { '^ip-address$': '<rootDir>/test/helpers/ipAddressDefault.js' },
 	testTimeout: 30000,
 	reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };
