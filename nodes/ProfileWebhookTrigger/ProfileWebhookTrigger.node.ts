@@ -133,7 +133,7 @@ async function answerTokenUrl(
 		assertAllowed(config.allowlist, req.ip);
 		const answer =
 			config.authentication === 'oAuth2'
-				? answerTokenRequest(
+				? await answerTokenRequest(
 						await inboundOAuth2(context),
 						{ method: req.method, contentType: req.contentType, headers: req.headers, body: req.body },
 						webhookPath(context),

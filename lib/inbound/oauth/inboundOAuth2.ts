@@ -5,7 +5,7 @@
  * registered applications, the tokens the trigger issues itself at its token URL.
  * Compiled configurations are kept, so JWKS and introspection caches live across requests.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { decodeJwt } from 'jose';
 
 import { ConfigurationError, type ValidationIssue } from '../../errors';
 import { memoizeByContent } from '../../memoizeByContent';
@@ -14,11 +14,9 @@ import { TokenRefusedError } from './errors';
 import type { HttpFetch } from './http';
 import { Introspector } from './introspection';
 import { JwksCache } from './jwks';
-import { decodeJwt, looksLikeJwt } from './jwt';
-import { isJwsAlgorithm, type JwsAlgorithm } from './jws';
 import { parseRegisteredApplications, type RegisteredApplication } from './registeredApplications';
 import { handleTokenRequest, type TokenRequest, type TokenResponse } from './tokenEndpoint';
-import { verifyJwt, type JwtVerification } from './verifyJwt';
+import { isJwsAlgorithm, looksLikeJwt, verifyJwt, type JwsAlgorithm, type JwtVerification } from './verifyJwt';
 
 export type VerificationMode = 'jwt' | 'introspection' | 'registeredApplicationsOnly';
 
@@ -65,7 +63,7 @@ type External =
 
 interface SelfIssued {
 	applications: RegisteredApplication[];
-	signingKey: KeyObject;
+	signingKey: Uint8Array;
 	lifetimeSeconds: number;
 }
 
@@ -121,13 +119,13 @@ function wholeNumber(
 	return n;
 }
 
-function secretKey(issues: ValidationIssue[], target: string, value: string | undefined): KeyObject | undefined {
+function secretKey(issues: ValidationIssue[], target: string, value: string | undefined): Uint8Array | undefined {
 	const secret = value ?? '';
 	if (Buffer.byteLength(secret, 'utf8') < MIN_HS256_SECRET_LENGTH) {
 		issues.push({ target, message: `must be at least ${MIN_HS256_SECRET_LENGTH} characters (256 bits for HS256)` });
 		return undefined;
 	}
-	return createSecretKey(Buffer.from(secret, 'utf8'));
+	return new Uint8Array(Buffer.from(secret, 'utf8'));
 }
 
 export function compileInboundOAuth2(
@@ -263,6 +261,15 @@ function selfVerification(config: CompiledInboundOAuth2, self: SelfIssued, webho
 	};
 }
 
+/** The `iss` a JWT claims, read without verifying (only to choose the key that verifies it). */
+function unverifiedIssuer(token: string): unknown {
+	try {
+		return decodeJwt(token).iss;
+	} catch {
+		return undefined;
+	}
+}
+
 /**
  * Accepts the request's bearer token or throws TokenRefusedError (401/403, with its
  * WWW-Authenticate header) or AuthServerUnavailableError (503).
@@ -278,7 +285,7 @@ export async function authenticateBearer(
 	const { external, self } = config;
 	// Tokens this trigger issued are recognised by their issuer and then checked only with the
 	// trigger's own signing secret; the claim decides the path, the signature still decides.
-	if (self && jwt && decodeJwt(token).payload.iss === TRIGGER_ISSUER) {
+	if (self && jwt && unverifiedIssuer(token) === TRIGGER_ISSUER) {
 		const claims = await verifyJwt(token, selfVerification(config, self, context.webhookPath), context.http, now);
 		return { via: 'trigger', ...claims };
 	}
@@ -290,7 +297,7 @@ export async function authenticateBearer(
 			return { via: 'introspection', ...(await external.introspector.verify(token, external.rules, context.http)) };
 		case 'none': {
 			if (jwt) {
-				const { iss } = decodeJwt(token).payload;
+				const iss = unverifiedIssuer(token);
 				throw new TokenRefusedError(
 					'issuer',
 					`The access token was issued by ${JSON.stringify(typeof iss === 'string' ? iss : String(iss))}, not by this trigger's token URL`,
@@ -307,13 +314,13 @@ export function issuesTokens(config: CompiledInboundOAuth2): boolean {
 }
 
 /** The token URL's answer, or undefined when this configuration issues no tokens. */
-export function answerTokenRequest(
+export async function answerTokenRequest(
 	config: CompiledInboundOAuth2,
 	request: TokenRequest,
 	webhookPath: string,
-): TokenResponse | undefined {
+): Promise<TokenResponse | undefined> {
 	if (!config.self) return undefined;
-	return handleTokenRequest(
+	return await handleTokenRequest(
 		request,
 		{
 			applications: config.self.applications,
