@@ -19,9 +19,11 @@ import { toNumber } from '../profiles/propertyValues';
 import type { ApplyResult, ProfileStore } from '../store/ProfileStore';
 import { redactSecrets, verifyApiKey } from './apiKey';
 import { firstString } from './firstString';
+import { eventIdOf } from './idempotency';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
 import { readRequestData, type RequestData } from './requestData';
+import { verifySignature } from './signatures';
 import type { CompiledTriggerConfig } from './triggerConfig';
 
 export interface InboundRequest {
@@ -47,6 +49,10 @@ export interface AuthenticationOptions {
 	 * WWW-Authenticate header, or 503). Required when the trigger's authentication is `oAuth2`.
 	 */
 	verifyBearer?: (authorization: string | string[] | undefined) => Promise<unknown>;
+	/** The HMAC keys of the signature credential (see signatures.ts); required when requests are signed. */
+	signatureKeys?: readonly Buffer[];
+	/** For tests: the time the signature's timestamp is compared with. */
+	now?: () => number;
 }
 
 export type ProfileState = 'CREATED' | 'MODIFIED' | 'UNCHANGED' | 'NOTFOUND' | 'CONSENT_MISMATCH';
@@ -247,6 +253,16 @@ export async function handleProfileRequest(
 		}
 		await authentication.verifyBearer(request.headers.authorization);
 	}
+	if (config.signature) {
+		if (!authentication.signatureKeys?.length) {
+			throw new ProfileWebhookError(
+				401,
+				'UNAUTHORIZED',
+				'This webhook checks signatures but has no signing secret: select a Profile Webhook Signature credential',
+			);
+		}
+		verifySignature(config.signature, authentication.signatureKeys, request, (authentication.now ?? Date.now)());
+	}
 
 	const data = readRequestData({
 		method: request.method,
@@ -256,6 +272,8 @@ export async function handleProfileRequest(
 		query: request.query,
 		maxBodySize: config.maxBodySize,
 	});
+	const eventId = eventIdOf(config.idempotency, request, data);
+	const idempotency = eventId && config.idempotency ? { key: eventId, windowMs: config.idempotency.windowMs } : undefined;
 	const records: Array<{ record: RequestData; index?: number }> = config.records
 		? config.records
 				.select(data.data)
@@ -295,6 +313,10 @@ export async function handleProfileRequest(
 					consentRefusal(config.objectives, profile, legislation ?? profile.legislation),
 				imports: plan.imports,
 				events: plan.events,
+				// engine: idempotency. A repeated event id inside the window answers the first
+				// delivery's state and writes nothing; the engine keeps the keys in the store, in the
+				// same transaction as the write. Keys are event ids as sent (not yet scoped per trigger).
+				...(idempotency ? { idempotency } : {}),
 			});
 		} catch (error) {
 			if (error instanceof ProfileWebhookError) throw error;

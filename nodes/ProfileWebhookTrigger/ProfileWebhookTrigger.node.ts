@@ -238,6 +238,12 @@ export class ProfileWebhookTrigger implements INodeType {
 		const req = this.getRequestObject();
 		const res = this.getResponseObject();
 		const refuse = (error: ProfileWebhookError): IWebhookResponseData => {
+			// The caller is told what was wrong without configured URLs; the workflow's owner gets
+			// the endpoint (without credentials) in n8n's log.
+			const detail = (error as { detail?: unknown }).detail;
+			if (typeof detail === 'string' && detail) {
+				this.logger.warn(`Profile Webhook Trigger "${this.getNode().name}": ${detail}`);
+			}
 			for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
 			res.status(error.status).json(error.toBody());
 			return { noWebhookResponse: true };

@@ -12,7 +12,7 @@ import { memoizeByContent } from '../../memoizeByContent';
 import type { AcceptedClaims, ClaimRules } from './claims';
 import { TokenRefusedError } from './errors';
 import type { HttpFetch } from './http';
-import { Introspector } from './introspection';
+import { DEFAULT_MAX_INTROSPECTIONS_PER_SECOND, Introspector } from './introspection';
 import { JwksCache } from './jwks';
 import { parseRegisteredApplications, type RegisteredApplication } from './registeredApplications';
 import { handleTokenRequest, type TokenRequest, type TokenResponse } from './tokenEndpoint';
@@ -36,6 +36,8 @@ export interface InboundOAuth2Settings {
 	introspectionClientSecret?: string;
 	introspectionClientAuthentication?: 'basic' | 'body';
 	introspectionCacheSeconds?: number;
+	/** At most this many introspection calls a second; more are answered 503 (default 10). */
+	introspectionMaxPerSecond?: number;
 	clockSkewSeconds?: number;
 	/** Scopes every token must grant, separated by spaces or commas. */
 	requiredScopes?: string;
@@ -175,6 +177,7 @@ export function compileInboundOAuth2(
 			if (!clientId) issues.push({ target: 'Introspection Client ID', message: 'is required' });
 			if (!clientSecret) issues.push({ target: 'Introspection Client Secret', message: 'is required' });
 			const cacheSeconds = wholeNumber(issues, 'Introspection Cache TTL', settings.introspectionCacheSeconds, DEFAULT_INTROSPECTION_CACHE_SECONDS, 0, 3600);
+			const maxPerSecond = wholeNumber(issues, 'Max Introspections per Second', settings.introspectionMaxPerSecond, DEFAULT_MAX_INTROSPECTIONS_PER_SECOND, 1, 1000);
 			if (url && clientId && clientSecret) {
 				const introspector = new Introspector({
 					url,
@@ -182,6 +185,7 @@ export function compileInboundOAuth2(
 					clientSecret,
 					clientAuthentication: settings.introspectionClientAuthentication === 'body' ? 'body' : 'basic',
 					cacheTtlMs: cacheSeconds * 1000,
+					maxCallsPerSecond: maxPerSecond,
 					clock,
 				});
 				external = { kind: 'introspection', introspector, rules: { ...rules, requireExpiry: false } };

@@ -14,7 +14,7 @@
 import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 
 import { AuthServerUnavailableError } from './errors';
-import { jsonObject, type HttpFetch } from './http';
+import { displayUrl, jsonObject, type HttpFetch } from './http';
 
 export interface JwksOptions {
 	url: string;
@@ -30,16 +30,6 @@ export interface HeldKeys {
 	getKey: JWTVerifyGetKey;
 	/** The set's entries, for telling "no such kid" from "that kid cannot do this algorithm". */
 	entries: readonly JWK[];
-}
-
-/** The configured URL without user, password, query and fragment: what a log may show. */
-export function displayUrl(url: string): string {
-	try {
-		const parsed = new URL(url);
-		return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
-	} catch {
-		return '(invalid URL)';
-	}
 }
 
 export class JwksCache {

@@ -10,8 +10,8 @@ import { decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVeri
 import { ProfileWebhookError } from '../../errors';
 import { checkClaims, describeTime, type AcceptedClaims, type ClaimRules } from './claims';
 import { TokenRefusedError } from './errors';
-import type { HttpFetch } from './http';
-import { displayUrl, type HeldKeys, type JwksCache } from './jwks';
+import { displayUrl, type HttpFetch } from './http';
+import type { HeldKeys, JwksCache } from './jwks';
 
 export type JwsAlgorithm = 'RS256' | 'ES256' | 'HS256';
 
