@@ -29,11 +29,14 @@ import {
 	type CompiledInboundOAuth2,
 } from '../../lib/inbound/oauth';
 import { assertAllowed } from '../../lib/inbound/ipAllowlist';
+import { signingKeys } from '../../lib/inbound/signatures';
 import { getProfileStore } from '../../lib/store/registry';
 import { triggerProperties } from './description';
 import { INBOUND_OAUTH2_CREDENTIAL, n8nHttpFetch, readInboundOAuth2Settings } from './inboundOAuth2';
 
 type ParameterReader = Pick<IWebhookFunctions, 'getNodeParameter'>;
+
+const SIGNATURE_CREDENTIAL = 'profileWebhookSignatureApi';
 
 /** The node's parameters as the engine's plain settings. */
 function readSettings(context: ParameterReader): TriggerSettings {
@@ -67,6 +70,10 @@ function readSettings(context: ParameterReader): TriggerSettings {
 		emitUnmatched: Boolean(options.emitUnmatched),
 		identifierField: String(options.identifierField ?? ''),
 		recordsPath: String(options.recordsPath ?? ''),
+		signature: String(context.getNodeParameter('signature', 'none')),
+		signatureToleranceSeconds: options.signatureTolerance === undefined ? undefined : Number(options.signatureTolerance),
+		idempotencyKey: String(options.idempotencyKey ?? ''),
+		idempotencyWindowSeconds: options.idempotencyWindow === undefined ? undefined : Number(options.idempotencyWindow),
 	};
 }
 
@@ -88,9 +95,26 @@ function webhookPath(context: ParameterReader): string {
 	return String(context.getNodeParameter('path', '')).replace(/^\/+|\/+$/g, '');
 }
 
-/** Parameters and, in OAuth2 mode, the credential: a NodeOperationError that lists every problem. */
+/** The signature credential's secrets as HMAC keys; a ConfigurationError names a bad secret. */
+async function signatureKeys(
+	context: IWebhookFunctions | IHookFunctions,
+	config: CompiledTriggerConfig,
+): Promise<Buffer[] | undefined> {
+	if (!config.signature) return undefined;
+	const credentials = await context.getCredentials(SIGNATURE_CREDENTIAL);
+	return signingKeys(config.signature.scheme, [String(credentials.secret ?? ''), String(credentials.previousSecret ?? '')]);
+}
+
+/** Parameters and the credentials they need: a NodeOperationError that lists every problem. */
 async function checkConfiguration(context: IHookFunctions): Promise<void> {
 	const config = compiledConfig(context);
+	if (config.signature) {
+		try {
+			await signatureKeys(context, config);
+		} catch (error) {
+			throw configurationFailure(context.getNode(), error, 'Signature credential');
+		}
+	}
 	if (config.authentication !== 'oAuth2') return;
 	try {
 		await inboundOAuth2(context);
@@ -179,6 +203,11 @@ export class ProfileWebhookTrigger implements INodeType {
 				name: INBOUND_OAUTH2_CREDENTIAL,
 				required: true,
 				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+			{
+				name: SIGNATURE_CREDENTIAL,
+				required: true,
+				displayOptions: { show: { signature: ['standardWebhooks', 'stripe', 'github'] } },
 			},
 		],
 		webhooks: [
@@ -273,6 +302,7 @@ export class ProfileWebhookTrigger implements INodeType {
 				const context = { http: n8nHttpFetch(this), webhookPath: webhookPath(this) };
 				verifyBearer = async (authorization) => await authenticateBearer(oauth, authorization, context);
 			}
+			const keys = await signatureKeys(this, config);
 			const handled = await handleProfileRequest(
 				config,
 				{
@@ -286,7 +316,7 @@ export class ProfileWebhookTrigger implements INodeType {
 				},
 				getProfileStore(),
 				secret,
-				{ verifyBearer },
+				{ verifyBearer, signatureKeys: keys },
 			);
 			if (!handled.emitted.length) {
 				// Nothing matched: answer the caller, start no execution.
