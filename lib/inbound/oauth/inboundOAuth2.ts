@@ -135,7 +135,7 @@ export function compileInboundOAuth2(
 	options: CompileOptions = {},
 ): CompiledInboundOAuth2 {
 	const issues: ValidationIssue[] = [];
-	const clock = options.clock ?? Date.now;
+	const clock = options.clock ?? (() => Date.now());
 	const clockSkewSeconds = wholeNumber(issues, 'Clock Skew', settings.clockSkewSeconds, DEFAULT_CLOCK_SKEW_SECONDS, 0, 600);
 	const requiredScopes = list(settings.requiredScopes);
 	const issuer = settings.issuer?.trim() || undefined;

@@ -85,7 +85,7 @@ export class Introspector {
 	calls = 0;
 
 	constructor(private readonly options: IntrospectionOptions) {
-		this.clock = options.clock ?? Date.now;
+		this.clock = options.clock ?? (() => Date.now());
 		this.budget = new CallBudget(options.maxCallsPerSecond ?? DEFAULT_MAX_INTROSPECTIONS_PER_SECOND, this.clock);
 	}
 

@@ -49,7 +49,7 @@ export class JwksCache {
 		this.url = options.url;
 		this.cooldownMs = options.cooldownMs ?? 30_000;
 		this.maxAgeMs = options.maxAgeMs ?? 600_000;
-		this.clock = options.clock ?? Date.now;
+		this.clock = options.clock ?? (() => Date.now());
 	}
 
 	private coolingDown(): boolean {
