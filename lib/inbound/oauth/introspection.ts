@@ -81,6 +81,7 @@ export class Introspector {
 	private readonly inflight = new Map<string, Promise<Record<string, unknown> | undefined>>();
 	private readonly clock: () => number;
 	private readonly budget: CallBudget;
+	private overBudget = false;
 	/** How many times the endpoint was asked (for tests and diagnostics). */
 	calls = 0;
 
@@ -102,12 +103,18 @@ export class Introspector {
 			if (!pending) {
 				const wait = this.budget.take();
 				if (wait !== undefined) {
+					// The owner hears of it once per burst, not once per refused request.
+					const detail = this.overBudget
+						? undefined
+						: `More than ${this.options.maxCallsPerSecond ?? DEFAULT_MAX_INTROSPECTIONS_PER_SECOND} token introspection calls a second were needed; the excess is answered 503`;
+					this.overBudget = true;
 					throw new AuthServerUnavailableError(
 						'Too many unknown access tokens to check right now; try again shortly',
-						`More than ${this.options.maxCallsPerSecond ?? DEFAULT_MAX_INTROSPECTIONS_PER_SECOND} token introspection calls a second were needed; the excess was answered 503`,
+						detail,
 						wait,
 					);
 				}
+				this.overBudget = false;
 				pending = this.ask(token, http).finally(() => this.inflight.delete(digest));
 				this.inflight.set(digest, pending);
 			}
