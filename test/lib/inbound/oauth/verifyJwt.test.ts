@@ -2,7 +2,7 @@
  * JWT access tokens through the public API (compileInboundOAuth2 + authenticateBearer), with a
  * JWKS served by an injected HTTP function and a clock the test moves.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, sign } from 'node:crypto';
 
 import {
 	AuthServerUnavailableError,
@@ -110,6 +110,21 @@ describe('JWT access tokens: signatures and algorithms', () => {
 		const error = await refusal(verify(token));
 		expect(error.reason).toBe('algorithm');
 		expect(error.message).toBe('The access token says RS256, but its key "es-1" cannot verify RS256 signatures');
+	});
+
+	// Cases the hand-written JWS code had its own tests for, now checked through jose.
+	it('refuses keys and signatures jose will not use: a 1024-bit RSA key, a DER ECDSA signature, a JWKS entry with its private part', async () => {
+		const short = rsaKey('short', 1024);
+		const weak = setup({}, fakeServer([short]));
+		expect((await refusal(weak.verify(signWith(short, claims())))).reason).toBe('signature');
+		const { verify } = setup();
+		const [header, payload] = signWith(es, claims()).split('.');
+		const der = sign('sha256', Buffer.from(`${header}.${payload}`), es.privateKey).toString('base64url');
+		expect((await refusal(verify(`${header}.${payload}.${der}`))).reason).toBe('signature');
+		const leaked = fakeServer();
+		leaked.jwks.keys.push({ ...rs.privateKey.export({ format: 'jwk' }), kid: 'rs-1', alg: 'RS256', use: 'sig' });
+		const withPrivate = setup({}, leaked);
+		expect((await refusal(withPrivate.verify(signWith(rs, claims())))).reason).toBe('signature');
 	});
 
 	it('refuses changed claims and damaged signatures', async () => {
