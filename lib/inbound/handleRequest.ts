@@ -17,9 +17,11 @@ import { parseLegislation } from '../profiles/consent';
 import type { ApplyResult, ProfileEngine, RecordAnswer, RecordInput } from '../profiles/engine';
 import { redactSecrets, verifyApiKey } from './apiKey';
 import { firstString } from './firstString';
+import { eventIdOf } from './idempotency';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
 import { CREDENTIAL_FIELDS, readRequestData, type RequestData } from './requestData';
+import { verifySignature } from './signatures';
 import type { CompiledTriggerConfig } from './triggerConfig';
 
 export interface InboundRequest {
@@ -45,6 +47,10 @@ export interface AuthenticationOptions {
 	 * WWW-Authenticate header, or 503). Required when the trigger's authentication is `oAuth2`.
 	 */
 	verifyBearer?: (authorization: string | string[] | undefined) => Promise<unknown>;
+	/** The HMAC keys of the signature credential (see signatures.ts); required when requests are signed. */
+	signatureKeys?: readonly Buffer[];
+	/** For tests: the time the signature's timestamp is compared with. */
+	now?: () => number;
 }
 
 export type ProfileState = 'CREATED' | 'MODIFIED' | 'UNCHANGED' | 'NOTFOUND' | 'CONSENT_MISMATCH';
@@ -183,8 +189,8 @@ function toOutcome(
 export interface HandleOptions {
 	/** Who writes, for the change feed (default `trigger`). */
 	source?: string;
-	/** A delivery's event id and window: a repeat answers the first answer and writes nothing. */
-	idempotency?: { scope: string; key: string; windowMs: number };
+	/** Where idempotency keys of this trigger live (workflow and node): keys are per trigger. */
+	idempotencyScope?: string;
 }
 
 export async function handleProfileRequest(
@@ -228,6 +234,16 @@ export async function handleProfileRequest(
 		}
 		await authentication.verifyBearer(request.headers.authorization);
 	}
+	if (config.signature) {
+		if (!authentication.signatureKeys?.length) {
+			throw new ProfileWebhookError(
+				401,
+				'UNAUTHORIZED',
+				'This webhook checks signatures but has no signing secret: select a Profile Webhook Signature credential',
+			);
+		}
+		verifySignature(config.signature, authentication.signatureKeys, request, (authentication.now ?? Date.now)());
+	}
 
 	const data = readRequestData({
 		method: request.method,
@@ -237,6 +253,13 @@ export async function handleProfileRequest(
 		query: request.query,
 		maxBodySize: config.maxBodySize,
 	});
+	const eventId = eventIdOf(config.idempotency, request, data);
+	// Keys are scoped to this trigger: two triggers receiving the same id from two platforms are
+	// two deliveries.
+	const idempotency =
+		eventId && config.idempotency
+			? { scope: options.idempotencyScope ?? 'trigger', key: eventId, windowMs: config.idempotency.windowMs }
+			: undefined;
 	const records: Array<{ record: RequestData; index?: number }> = config.records
 		? config.records
 				.select(data.data)
@@ -275,7 +298,9 @@ export async function handleProfileRequest(
 		objectives: config.objectives,
 		source: options.source ?? 'trigger',
 		records: plans.map((plan) => ('error' in plan ? plan : ({ ...plan } as RecordInput))),
-		...(options.idempotency ? { idempotency: options.idempotency } : {}),
+		// A repeated event id inside the window answers the first delivery's answer and writes
+		// nothing; the engine keeps the keys in the store, in the same transaction as the write.
+		...(idempotency ? { idempotency } : {}),
 	});
 
 	const redactedRequest = redactedView(request, data, secret);

@@ -26,8 +26,9 @@ export interface TriggerServer extends WebhookNodeServer {
 	): Promise<TriggerAnswer>;
 }
 
-export async function serveTrigger(parameters: INodeParameters): Promise<TriggerServer> {
+export async function serveTrigger(parameters: INodeParameters, nodeId?: string): Promise<TriggerServer> {
 	const server = await startWebhookNode({
+		...(nodeId ? { nodeId } : {}),
 		nodeType: new ProfileWebhookTrigger(),
 		parameters: { path: `t-${randomUUID().slice(0, 8)}`, authentication: 'apiKey', identifierProperty: 'email', ...parameters },
 		credentials: [{ type: 'profileWebhookApi', data: { apiKey: TRIGGER_API_KEY, headerName: 'X-API-Key', sendIn: 'header' } }],

@@ -13,8 +13,8 @@ let engine: ProfileEngine;
 const servers: TriggerServer[] = [];
 const email = () => `a-${randomUUID().slice(0, 8)}@example.test`;
 
-async function serve(parameters: Parameters<typeof serveTrigger>[0]): Promise<TriggerServer> {
-	const server = await serveTrigger({ createProfiles: true, ...parameters });
+async function serve(parameters: Parameters<typeof serveTrigger>[0], nodeId?: string): Promise<TriggerServer> {
+	const server = await serveTrigger({ createProfiles: true, ...parameters }, nodeId);
 	servers.push(server);
 	return server;
 }
@@ -154,5 +154,36 @@ describe('request shape', () => {
 		const answer = await server.send(`?email=${who}`, { json: { visits: 1 } });
 		expect(answer.status).toBe(422);
 		expect(answer.text).not.toContain('secret-diagnosis-7');
+	});
+});
+
+describe('idempotency (a platform retrying a delivery)', () => {
+	it('a retried delivery answers the first answer, writes nothing and starts no execution: sums stay', async () => {
+		const server = await serve({
+			mappings: { mapping: [{ field: '$.visits', property: 'visits', mode: 'sum' }] },
+			options: { idempotencyKey: 'webhook-id', idempotencyWindow: 3600 },
+		});
+		const who = email();
+		const deliver = (id: string) => server.send(`?email=${who}`, { json: { visits: 5 }, headers: { 'webhook-id': id } });
+		const first = await deliver('msg_1');
+		expect(first.body).toMatchObject({ state: 'CREATED' });
+		const seq = await engine.lastChangeSeq();
+		const retries = await Promise.all([deliver('msg_1'), deliver('msg_1'), deliver('msg_1')]);
+		expect(retries.map((r) => r.body)).toEqual([first.body, first.body, first.body]);
+		expect(await engine.lastChangeSeq()).toBe(seq);
+		expect((await stored(who))?.properties.visits).toEqual([5]);
+		expect(server.executions).toHaveLength(1);
+		expect((await deliver('msg_2')).body).toMatchObject({ state: 'MODIFIED' });
+		expect((await stored(who))?.properties.visits).toEqual([10]);
+	});
+
+	it('keys are per trigger: the same event id sent to another trigger is another delivery', async () => {
+		const options = { idempotencyKey: 'webhook-id' };
+		const mappings = { mapping: [{ field: '$.visits', property: 'visits', mode: 'sum' }] };
+		const [one, two] = [await serve({ mappings, options }, 'trigger-one'), await serve({ mappings, options }, 'trigger-two')];
+		const who = email();
+		await one.send(`?email=${who}`, { json: { visits: 1 }, headers: { 'webhook-id': 'same' } });
+		await two.send(`?email=${who}`, { json: { visits: 1 }, headers: { 'webhook-id': 'same' } });
+		expect((await stored(who))?.properties.visits).toEqual([2]);
 	});
 });
