@@ -34,7 +34,7 @@ const parameters = {
 		],
 	},
 	timelineEvents: { event: [{ eventType: 'webhook_received', dateField: '', idField: '', dataFields: '' }] },
-	options: { ipAllowlist: '127.0.0.0/8, ::1/128, ::ffff:127.0.0.0/104' },
+	options: { ipAllowlist: '127.0.0.0/8, ::1/128' },
 };
 
 function bareServer(store) {
