@@ -17,7 +17,8 @@ import {
 } from '../profiles/types';
 import { toNumber } from '../profiles/propertyValues';
 import type { ApplyResult, ProfileStore } from '../store/ProfileStore';
-import { redactSecrets, verifyApiKey } from './apiKey';
+import { verifyApiKey } from './apiKey';
+import { redactFields, redactSecrets } from './redaction';
 import { firstString } from './firstString';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
@@ -311,8 +312,8 @@ export async function handleProfileRequest(
 	const headerNames = secret ? [secret.headerName] : [];
 	const redacted = redactSecrets(
 		{ headers: request.headers, query: request.query },
-		// access_token: RFC 6750's URL form of a bearer token, never accepted but never echoed either.
-		{ headerNames, queryNames: ['apiKey', 'access_token'] },
+		// The policy removes apiKey and access_token (RFC 6750's URL form of a bearer token) too.
+		{ headerNames },
 	);
 	return {
 		answer: config.records ? { results: outcomes.map(brief) } : brief(outcomes[0]),
@@ -324,7 +325,7 @@ export async function handleProfileRequest(
 			method: request.method,
 			query: redacted.query,
 			headers: redacted.headers,
-			body: data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body,
+			body: redactFields(data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body),
 		},
 	};
 }
