@@ -503,6 +503,8 @@ export class ProfileWebhook implements INodeType {
 					manual,
 					send,
 					concurrency,
+					// A cancelled execution stops waiting between retries too.
+					retryTiming: { signal: this.getExecutionCancelSignal?.() },
 					// A wrong secret or a refused refresh token does not heal by waiting.
 					isRetryableError: (error) => !findCredentialFailure(error),
 				},
