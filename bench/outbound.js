@@ -91,7 +91,11 @@ async function runOutboundBench({ items = 2000, concurrency = 8, repeats = 3 } =
 	const { ProfileWebhookApi } = require(path.join(ROOT, 'dist', 'credentials', 'ProfileWebhookApi.credentials.js'));
 
 	const server = await startServer();
+	// Profile-shaped items, as a trigger or the store hands them on (the node looks each id up).
 	const batch = Array.from({ length: items }, (_, i) => ({ email: `bench${i}@example.test`, plan: 'gold' }));
+	const profileItems = batch.map((fields, i) => ({
+		json: { id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, properties: { email: [fields.email], plan: [fields.plan] } },
+	}));
 	const credentialsHelper = new TestCredentialsHelper([new ProfileWebhookApi()]);
 	const node = new ProfileWebhook();
 	const runNode = async () => {
@@ -105,7 +109,7 @@ async function runOutboundBench({ items = 2000, concurrency = 8, repeats = 3 } =
 				authentication: 'apiKey',
 				options: { concurrency, retries: 0 },
 			},
-			items: batch.map((json) => ({ json })),
+			items: profileItems,
 			credentials: [{ type: 'profileWebhookApi', data: { apiKey: 'bench-key', headerName: 'X-API-Key', sendIn: 'header' } }],
 			credentialTypes: [new ProfileWebhookApi()],
 			credentialsHelper,
