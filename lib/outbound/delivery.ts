@@ -66,7 +66,7 @@ export interface DeliveryOptions {
 	/** Which errors without an HTTP answer are worth another attempt (default: all). */
 	isRetryableError?: (error: unknown) => boolean;
 	/** Backoff timing; tests shorten it. */
-	retryTiming?: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'jitter' | 'sleep' | 'signal'>;
+	retryTiming?: Partial<Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs' | 'jitter' | 'sleep' | 'signal'>>;
 	/** Header names to hide in shown requests besides the policy's own. */
 	secretHeaderNames?: readonly string[];
 }

@@ -14,7 +14,6 @@ import {
 
 import { ProfileWebhookApi } from '../../credentials/ProfileWebhookApi.credentials';
 import { describeCredentialFailure, findCredentialFailure } from '../../lib/auth/credentialFailure';
-import { CredentialGate } from '../../lib/auth/credentialGate';
 import { noteRefusedAccessToken } from '../../lib/auth/refreshTokenExchange';
 import {
 	deliverItems,
@@ -23,7 +22,9 @@ import {
 	type HttpAnswer,
 	type ItemSettings,
 	type SendOutcome,
+	type SendRequest,
 } from '../../lib/outbound/delivery';
+import { createAuthenticatedSend, type RequestAuth } from '../../lib/outbound/authenticatedSend';
 import { createPooledClient, type EgressRules, type PooledClient } from '../../lib/outbound/httpClient';
 import type { OutgoingRequest } from '../../lib/outbound/request';
 import { getWebhookConfig, type WebhookSettings } from '../../lib/outbound/webhookConfig';
@@ -142,26 +143,16 @@ function serverMessage(answer: HttpAnswer): string {
 	return typeof body === 'string' && body ? body.slice(0, 500) : `HTTP ${answer.status}`;
 }
 
-/** What a pooled request adds for the credential; undefined: let n8n's helper send this one. */
-interface CredentialAuth {
-	headers: Record<string, string>;
-	query: Record<string, string>;
-	/** The bearer token, for OAuth2 credentials. */
-	token?: string;
-	/** Epoch ms after which the token must not be used (refresh-token credential). */
-	expiresAt?: number;
-}
-
 /**
  * The credential's authentication for pooled requests, read once per execution (and again after
  * n8n's helper renewed a token). API key: the credential type's own `authenticate()`. OAuth2: the
  * access token n8n stored. Undefined while there is no usable token: the helper fetches one.
  */
-async function loadCredentialAuth(
+async function loadRequestAuth(
 	credentialType: string,
 	credentials: ICredentialDataDecryptedObject,
-): Promise<CredentialAuth | undefined> {
-	const bearer = (token: unknown, expiresAt?: number): CredentialAuth | undefined =>
+): Promise<RequestAuth | undefined> {
+	const bearer = (token: unknown, expiresAt?: number): RequestAuth | undefined =>
 		typeof token === 'string' && token
 			? { headers: { Authorization: `Bearer ${token}` }, query: {}, token, expiresAt }
 			: undefined;
@@ -317,7 +308,7 @@ export class ProfileWebhook implements INodeType {
 		let client: PooledClient | undefined;
 		const pooled = async (
 			request: OutgoingRequest,
-			auth: CredentialAuth | undefined,
+			auth: RequestAuth | undefined,
 			timeoutMs: number,
 		): Promise<SendOutcome> => {
 			client ??= createPooledClient({ maxSockets: concurrency, ...egressRules(this) });
@@ -337,73 +328,24 @@ export class ProfileWebhook implements INodeType {
 			}
 		};
 
-		let auth: Promise<CredentialAuth | undefined> | undefined;
-		const readAuth = async (): Promise<CredentialAuth | undefined> =>
-			await loadCredentialAuth(credentialType as string, await this.getCredentials(credentialType as string));
-		const currentAuth = async (): Promise<CredentialAuth | undefined> => {
-			const current = await (auth ??= readAuth());
-			if (current?.expiresAt && Date.now() >= current.expiresAt) {
-				auth = undefined;
-				return undefined;
-			}
-			return current;
-		};
-		// One renewal per refused OAuth2 token in this execution: n8n's refresh (persisted, single
-		// flight across processes), unless the stored token already changed meanwhile.
-		const renewals = new Map<string, Promise<CredentialAuth | undefined>>();
-		const renewOAuth2 = async (refused: string): Promise<CredentialAuth | undefined> => {
-			let renewal = renewals.get(refused);
-			if (!renewal) {
-				renewal = (async () => {
-					const stored = await readAuth();
-					if (stored?.token && stored.token !== refused) return stored;
-					await this.helpers.refreshOAuth2Token.call(this, credentialType as string);
-					return await readAuth();
-				})();
-				renewals.set(refused, renewal);
-			}
-			return await renewal;
-		};
-		const sendAuthenticated = async (request: OutgoingRequest, timeoutMs: number): Promise<SendOutcome> => {
-			let current: CredentialAuth | undefined;
-			try {
-				current = await currentAuth();
-			} catch (error) {
-				auth = undefined;
-				return { error };
-			}
-			if (!current) {
-				const outcome = await viaHelper(request, timeoutMs);
-				auth = undefined; // the helper may have stored a new token: read it again
-				return outcome;
-			}
-			const outcome = await pooled(request, current, timeoutMs);
-			if (outcome.status !== 401 || !current.token) return outcome;
-			// The API refused the token: renew it the way n8n does, then send this request once more.
-			auth = undefined;
-			if (credentialType === 'profileWebhookRefreshTokenOAuth2Api') {
-				noteRefusedAccessToken(current.token);
-				return await viaHelper(request, timeoutMs);
-			}
-			let renewed: CredentialAuth | undefined;
-			try {
-				renewed = await renewOAuth2(current.token);
-			} catch (error) {
-				return { error };
-			}
-			return renewed ? await pooled(request, renewed, timeoutMs) : await viaHelper(request, timeoutMs);
-		};
-		// The first authenticated request goes alone (a lazily fetched token is fetched once), and a
-		// credential that cannot get a token stops asking the token endpoint for this execution.
-		const gate = new CredentialGate();
-		const send = async (request: OutgoingRequest, { timeoutMs }: { timeoutMs: number }): Promise<SendOutcome> =>
-			credentialType
-				? await gate.run(
-						async () => await sendAuthenticated(request, timeoutMs),
-						(outcome) => (outcome.answer ? undefined : outcome.error),
-						(error) => ({ error }),
-					)
-				: await pooled(request, undefined, timeoutMs);
+		const send: SendRequest = credentialType
+			? createAuthenticatedSend({
+					renewal:
+						credentialType === 'profileWebhookApi'
+							? 'none'
+							: credentialType === 'profileWebhookRefreshTokenOAuth2Api'
+								? 'refusedThenHelper'
+								: 'n8nRefresh',
+					readAuth: async () =>
+						await loadRequestAuth(credentialType, await this.getCredentials(credentialType)),
+					pooled,
+					viaHelper,
+					renewToken: async () => {
+						await this.helpers.refreshOAuth2Token.call(this, credentialType);
+					},
+					noteRefused: noteRefusedAccessToken,
+				})
+			: async (request, { timeoutMs }) => await pooled(request, undefined, timeoutMs);
 
 		const toOutput = (result: DeliveryResult): INodeExecutionData & { output: 0 | 1 } => {
 			const pairedItem = { item: result.index };
