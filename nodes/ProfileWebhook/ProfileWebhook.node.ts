@@ -275,7 +275,6 @@ export class ProfileWebhook implements INodeType {
 			}
 		}
 
-		const timeoutOf = (timeoutMs: number): Pick<IHttpRequestOptions, 'timeout'> => ({ timeout: timeoutMs });
 		// Through n8n's helper: its credential authentication, token fetch and refresh (one connection
 		// per request). Used for token credentials when there is no usable token yet, and after a 401.
 		const viaHelper = async (request: OutgoingRequest, timeoutMs: number): Promise<SendOutcome> => {
@@ -286,7 +285,7 @@ export class ProfileWebhook implements INodeType {
 				body: request.body,
 				json: false,
 				returnFullResponse: true,
-				...timeoutOf(timeoutMs),
+				timeout: timeoutMs,
 			};
 			try {
 				const response = (await this.helpers.httpRequestWithAuthentication.call(
