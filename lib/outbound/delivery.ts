@@ -14,7 +14,7 @@
  */
 import { applyImports } from '../profiles/applyImport';
 import type { Profile, ProfileChanges, ProfileProperties } from '../profiles/types';
-import type { ProfileStore } from '../store/ProfileStore';
+import type { ProfileEngine } from '../profiles/engine';
 import { redactBody, redactSecrets, redactUrl } from '../inbound/redaction';
 import { buildProfileView } from '../templates/profileView';
 import { mapWithConcurrency } from './concurrency';
@@ -23,10 +23,10 @@ import type { OutgoingRequest } from './request';
 import { sendWithRetries, type Outcome, type RetryOptions } from './retry';
 import type { CompiledWebhookConfig } from './webhookConfig';
 
-/** The store methods the pipeline uses. */
+/** The profile engine's methods the pipeline uses. */
 export type DeliveryStore = Pick<
-	ProfileStore,
-	'get' | 'findByIdentifier' | 'applyToProfile' | 'getSentSnapshot' | 'setSentSnapshot'
+	ProfileEngine,
+	'get' | 'findByIdentifier' | 'applyToProfile' | 'getSentSnapshot' | 'setSentSnapshots'
 >;
 
 export interface HttpAnswer {
@@ -138,22 +138,10 @@ export function showRequest(request: OutgoingRequest, secretHeaderNames: readonl
 	};
 }
 
-/**
- * Writes one execution's snapshots together.
- * engine: setSentSnapshots — the store gains `setSentSnapshots(goalId, entries)` (one transaction);
- * until then this loops over `setSentSnapshot`.
- */
-export async function writeSentSnapshots(
-	store: DeliveryStore & { setSentSnapshots?: (goalId: string, entries: SnapshotEntry[]) => Promise<void> },
-	goalId: string,
-	entries: SnapshotEntry[],
-): Promise<void> {
+/** Writes one execution's snapshots together, in one transaction. */
+export async function writeSentSnapshots(store: DeliveryStore, goalId: string, entries: SnapshotEntry[]): Promise<void> {
 	if (entries.length === 0) return;
-	if (typeof store.setSentSnapshots === 'function') {
-		await store.setSentSnapshots(goalId, entries);
-		return;
-	}
-	for (const entry of entries) await store.setSentSnapshot(goalId, entry.key, entry.properties);
+	await store.setSentSnapshots(goalId, entries);
 }
 
 export interface SnapshotEntry {
@@ -276,7 +264,7 @@ async function deliverOne(
 	try {
 		const imports = config.responseMappings.importsFrom(body);
 		if (imports.length && stored && mark) {
-			const applied = await options.store.applyToProfile(profile.id, imports);
+			const applied = await options.store.applyToProfile(profile.id, imports, [], { source: 'profileWebhook' });
 			after = applied.profile ?? profile;
 			changes = applied.changes;
 		} else if (imports.length) {

@@ -1,13 +1,14 @@
 /**
- * Which profile store a node uses, opened once per process and shared by every node and request.
- * Without a store credential it is the embedded SQLite file in the n8n user folder.
+ * Which profile store the nodes use, opened once per process and shared by every node and request,
+ * with the profile engine over it. Without a store credential it is the embedded SQLite file in the
+ * n8n user folder.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { ProfileWebhookError } from '../errors';
-import type { ProfileStore } from './ProfileStore';
-import { SqliteProfileStore, defaultStorePath } from './SqliteProfileStore';
+import { ProfileEngine } from '../profiles/engine';
+import { SqliteStore, defaultStorePath } from './sqlite/SqliteStore';
 
 export interface StoreSelection {
 	kind: 'sqlite';
@@ -20,12 +21,12 @@ export function n8nUserFolder(env: NodeJS.ProcessEnv = process.env): string {
 	return join(env.N8N_USER_FOLDER || homedir(), '.n8n');
 }
 
-const open = new Map<string, ProfileStore>();
+const open = new Map<string, ProfileEngine>();
 
-export function getProfileStore(
+export function getProfileEngine(
 	selection: StoreSelection = { kind: 'sqlite' },
 	env: NodeJS.ProcessEnv = process.env,
-): ProfileStore {
+): ProfileEngine {
 	if (env.EXECUTIONS_MODE === 'queue') {
 		throw new ProfileWebhookError(
 			503,
@@ -34,17 +35,17 @@ export function getProfileStore(
 		);
 	}
 	const path = selection.path || defaultStorePath(n8nUserFolder(env));
-	let store = open.get(path);
-	if (!store) {
-		store = new SqliteProfileStore(path);
-		open.set(path, store);
+	let engine = open.get(path);
+	if (!engine) {
+		engine = new ProfileEngine(new SqliteStore(path));
+		open.set(path, engine);
 	}
-	return store;
+	return engine;
 }
 
 /** Closes every store this process opened (tests, shutdown). */
 export async function closeProfileStores(): Promise<void> {
-	const stores = [...open.values()];
+	const engines = [...open.values()];
 	open.clear();
-	await Promise.all(stores.map((store) => store.close()));
+	await Promise.all(engines.map((engine) => engine.store.close()));
 }

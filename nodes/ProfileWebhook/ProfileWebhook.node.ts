@@ -28,7 +28,7 @@ import { createAuthenticatedSend, type RequestAuth } from '../../lib/outbound/au
 import { createPooledClient, type EgressRules, type PooledClient } from '../../lib/outbound/httpClient';
 import type { OutgoingRequest } from '../../lib/outbound/request';
 import { getWebhookConfig, type WebhookSettings } from '../../lib/outbound/webhookConfig';
-import { getProfileStore } from '../../lib/store/registry';
+import { getProfileEngine } from '../../lib/store/registry';
 import { configurationFailure } from '../shared/configurationError';
 import { webhookProperties } from './description';
 
@@ -439,7 +439,7 @@ export class ProfileWebhook implements INodeType {
 				items.map((item) => item.json),
 				(index) => readItemSettings(this, index),
 				{
-					store: getProfileStore(),
+					store: getProfileEngine(),
 					goalId: `${this.getWorkflow().id ?? 'workflow'}:${node.id}`,
 					manual,
 					send,

@@ -1,4 +1,4 @@
-import { deliverItems, writeSentSnapshots, type DeliveryStore, type ItemSettings, type SendRequest } from '../../../lib/outbound/delivery';
+import { deliverItems, type DeliveryStore, type ItemSettings, type SendRequest } from '../../../lib/outbound/delivery';
 import { profileFromItem, propertiesFromFields, snapshotKey } from '../../../lib/outbound/itemProfile';
 import { compileWebhookConfig, type WebhookSettings } from '../../../lib/outbound/webhookConfig';
 import type { ProfileProperties } from '../../../lib/profiles/types';
@@ -18,28 +18,22 @@ const base: WebhookSettings = {
 	responseMappings: [],
 };
 
-/** A store that keeps snapshots in memory and counts how it was asked to write them. */
-function memoryStore(batch: boolean) {
+/** An engine that keeps snapshots in memory and counts its batch writes. */
+function memoryStore() {
 	const snapshots = new Map<string, ProfileProperties>();
-	const calls = { single: 0, batch: 0 };
-	const store: DeliveryStore & { setSentSnapshots?: (g: string, e: Array<{ key: string; properties: ProfileProperties }>) => Promise<void> } = {
+	const calls = { batch: 0 };
+	const store: DeliveryStore = {
 		get: async () => undefined,
 		findByIdentifier: async () => ({ ambiguous: false }) as never,
 		applyToProfile: async () => {
 			throw new Error('not in this test');
 		},
 		getSentSnapshot: async (goal, key) => snapshots.get(`${goal}|${key}`),
-		setSentSnapshot: async (goal, key, properties) => {
-			calls.single++;
-			snapshots.set(`${goal}|${key}`, properties);
-		},
-	};
-	if (batch) {
-		store.setSentSnapshots = async (goal, entries) => {
+		setSentSnapshots: async (goal, entries) => {
 			calls.batch++;
 			for (const { key, properties } of entries) snapshots.set(`${goal}|${key}`, properties);
-		};
-	}
+		},
+	};
 	return { store, snapshots, calls };
 }
 
@@ -59,7 +53,7 @@ describe('deliverItems (the pipeline with an injected send)', () => {
 	];
 
 	it('sends what changed, remembers each identifier once per execution, and writes the snapshots in one batch', async () => {
-		const { store, snapshots, calls } = memoryStore(true);
+		const { store, snapshots, calls } = memoryStore();
 		const sent: string[] = [];
 		const send: SendRequest = async (request) => {
 			sent.push(request.url);
@@ -70,27 +64,18 @@ describe('deliverItems (the pipeline with an injected send)', () => {
 		// The third item repeats the first within the execution: already sent, so NO_CHANGE.
 		expect(results).toEqual(['sent', 'sent', 'skipped']);
 		expect(sent).toEqual(['https://api.example.com/c/a%40example.test', 'https://api.example.com/c/b%40example.test']);
-		expect(calls).toEqual({ single: 0, batch: 1 });
+		expect(calls).toEqual({ batch: 1 });
 		expect(snapshots.get('g|identifier:DEFAULT:email=a@example.test')).toEqual({ plan: ['gold'] });
 	});
 
 	it('a manual run and Trigger On = Always write nothing', async () => {
 		const send: SendRequest = async () => ({ status: 200, answer: { status: 200, headers: {}, body: '' } });
-		const manual = memoryStore(true);
+		const manual = memoryStore();
 		await deliverItems(items, () => settings(), { store: manual.store, goalId: 'g', manual: true, send, concurrency: 2 }, (r) => r);
 		expect(manual.snapshots.size).toBe(0);
-		const always = memoryStore(true);
+		const always = memoryStore();
 		await deliverItems(items, () => settings({ triggerOn: 'always' }), { store: always.store, goalId: 'g', manual: false, send, concurrency: 2 }, (r) => r);
-		expect(always.calls).toEqual({ single: 0, batch: 0 });
-	});
-
-	it('writeSentSnapshots loops over setSentSnapshot while the store has no batch method', async () => {
-		const { store, calls } = memoryStore(false);
-		await writeSentSnapshots(store, 'g', [
-			{ key: 'k1', properties: {} },
-			{ key: 'k2', properties: {} },
-		]);
-		expect(calls).toEqual({ single: 2, batch: 0 });
+		expect(always.calls).toEqual({ batch: 0 });
 	});
 });
 
