@@ -8,11 +8,12 @@ export const triggerProperties: INodeProperties[] = [
 		displayName: 'Path',
 		name: 'path',
 		type: 'string',
-		default: 'profiles',
-		required: true,
+		// Empty: n8n serves the webhook at the node's own webhook id (a UUID the editor gives each new
+		// node), so two triggers never collide, as with n8n's Webhook node.
+		default: '',
 		placeholder: 'profiles',
 		description:
-			'The path of the webhook URL. External platforms call <code>/webhook/&lt;path&gt;?property=email&amp;email=…</code>.',
+			'The path of the webhook URL; empty uses a unique ID generated for this node. External platforms call <code>/webhook/&lt;path&gt;?property=email&amp;email=…</code>.',
 	},
 	{
 		displayName: 'Authentication',
