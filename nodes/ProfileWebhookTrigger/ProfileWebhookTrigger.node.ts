@@ -197,7 +197,9 @@ export class ProfileWebhookTrigger implements INodeType {
 		name: 'profileWebhookTrigger',
 		icon: { light: 'file:profileWebhook.svg', dark: 'file:profileWebhook.dark.svg' },
 		group: ['trigger'],
-		version: 1,
+		// 2: Path defaults to empty (the node's unique webhook id) instead of "profiles".
+		version: [1, 2],
+		defaultVersion: 2,
 		subtitle: '={{"/" + ($parameter["path"] || "(unique path)") + " → " + $parameter["identifierProperty"]}}',
 		description:
 			'Receives BlueConic-style profile updates from external platforms and maps them into profiles',

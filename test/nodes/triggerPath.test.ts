@@ -22,7 +22,7 @@ function webhookValue(parameters: INodeParameters, webhookName: string, field: '
 		id: randomUUID(),
 		name: 'Trigger',
 		type: 'x.profileWebhookTrigger',
-		typeVersion: 1,
+		typeVersion: 2,
 		position: [0, 0],
 		parameters,
 		webhookId: '0b0b0b0b-1111-4222-8333-444444444444',
@@ -35,7 +35,11 @@ function webhookValue(parameters: INodeParameters, webhookName: string, field: '
 
 describe('Profile Webhook Trigger: path', () => {
 	it('defaults to an empty path, so the URL is the node\'s own webhook id', async () => {
-		expect(trigger.description.properties.find((p) => p.name === 'path')).toMatchObject({ default: '' });
+		expect(trigger.description.defaultVersion).toBe(2);
+		expect(trigger.description.properties.filter((p) => p.name === 'path').map((p) => [p.displayOptions?.show?.['@version'], p.default])).toEqual([
+			[[1], 'profiles'],
+			[[2], ''],
+		]);
 		const key = `k-${randomUUID()}`;
 		const server = await startWebhookNode({
 			nodeType: trigger,
@@ -50,6 +54,24 @@ describe('Profile Webhook Trigger: path', () => {
 			headers: { 'x-api-key': key },
 		});
 		expect(answer.status).toBe(200);
+		expect(await answer.json()).toMatchObject({ state: 'CREATED' });
+	});
+
+	it('a version 1 node saved with the old default (n8n stores no default values) still answers at /profiles', async () => {
+		const key = `k-${randomUUID()}`;
+		const server = await startWebhookNode({
+			nodeType: trigger,
+			typeVersion: 1,
+			parameters: { authentication: 'apiKey', identifierProperty: 'email', createProfiles: true },
+			credentials: [{ type: 'profileWebhookApi', data: { apiKey: key, headerName: 'X-API-Key' } }],
+			credentialTypes: [new ProfileWebhookApi(), new ProfileWebhookInboundOAuth2Api()],
+		});
+		servers.push(server);
+		expect(server.url).toMatch(/\/webhook\/profiles$/);
+		const answer = await fetch(`${server.url}?property=email&email=${randomUUID()}%40example.test`, {
+			method: 'POST',
+			headers: { 'x-api-key': key },
+		});
 		expect(await answer.json()).toMatchObject({ state: 'CREATED' });
 	});
 
