@@ -15,7 +15,8 @@ import {
 } from '../profiles/types';
 import { parseLegislation } from '../profiles/consent';
 import type { ApplyResult, ProfileEngine, RecordAnswer, RecordInput } from '../profiles/engine';
-import { redactSecrets, verifyApiKey } from './apiKey';
+import { verifyApiKey } from './apiKey';
+import { redactFields, redactSecrets } from './redaction';
 import { firstString } from './firstString';
 import { eventIdOf } from './idempotency';
 import { resolveIdentifier } from './identifier';
@@ -352,14 +353,15 @@ function redactedView(request: InboundRequest, data: RequestData, secret: ApiKey
 	const headerNames = secret ? [secret.headerName] : [];
 	const redacted = redactSecrets(
 		{ headers: request.headers, query: request.query },
-		// access_token: RFC 6750's URL form of a bearer token, never accepted but never echoed either.
+		// The policy (./redaction) removes apiKey and access_token (RFC 6750's URL form of a bearer
+		// token) too; CREDENTIAL_FIELDS are named for clarity.
 		{ headerNames, queryNames: [...CREDENTIAL_FIELDS] },
 	);
 	return {
 		method: request.method,
 		query: redacted.query,
 		headers: redacted.headers,
-		body: data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body,
+		body: redactFields(data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body),
 	};
 }
 

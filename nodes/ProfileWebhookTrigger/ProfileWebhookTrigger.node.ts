@@ -90,9 +90,13 @@ async function inboundOAuth2(context: IWebhookFunctions | IHookFunctions): Promi
 	return getInboundOAuth2(await readInboundOAuth2Settings(context));
 }
 
-/** The webhook path as configured (the audience of the tokens the trigger issues). */
-function webhookPath(context: ParameterReader): string {
-	return String(context.getNodeParameter('path', '')).replace(/^\/+|\/+$/g, '');
+/**
+ * The webhook path (the audience of the tokens the trigger issues): as configured, or, when Path is
+ * empty (the default), the node's webhook id, which n8n then serves it at.
+ */
+function webhookPath(context: ParameterReader & Pick<IWebhookFunctions, 'getNode'>): string {
+	const path = String(context.getNodeParameter('path', '')).replace(/^\/+|\/+$/g, '');
+	return path || (context.getNode().webhookId ?? '');
 }
 
 /** The signature credential's secrets as HMAC keys; a ConfigurationError names a bad secret. */
@@ -193,8 +197,10 @@ export class ProfileWebhookTrigger implements INodeType {
 		name: 'profileWebhookTrigger',
 		icon: { light: 'file:profileWebhook.svg', dark: 'file:profileWebhook.dark.svg' },
 		group: ['trigger'],
-		version: 1,
-		subtitle: '={{"/" + $parameter["path"] + " → " + $parameter["identifierProperty"]}}',
+		// 2: Path defaults to empty (the node's unique webhook id) instead of "profiles".
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle: '={{"/" + ($parameter["path"] || "(unique path)") + " → " + $parameter["identifierProperty"]}}',
 		description:
 			'Receives BlueConic-style profile updates from external platforms and maps them into profiles',
 		defaults: { name: 'Profile Webhook Trigger' },
@@ -245,7 +251,10 @@ export class ProfileWebhookTrigger implements INodeType {
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
 				isFullPath: true,
-				path: '={{$parameter["path"]}}/oauth/token',
+				// An empty Path means the node's webhook id (as n8n does for the main path).
+				path: '={{($parameter["path"] || $webhookId) + "/oauth/token"}}',
+				// Listed in the editor only where it serves something: OAuth2 mode.
+				ndvHideUrl: '={{$parameter["authentication"] !== "oAuth2"}}',
 			},
 		],
 		properties: triggerProperties,

@@ -5,14 +5,27 @@ import { importModeField } from '../shared/descriptions';
 
 export const triggerProperties: INodeProperties[] = [
 	{
+		// Version 1 defaulted to "profiles". n8n stores only parameters that differ from their
+		// default, so workflows saved with that default keep it through this versioned copy.
 		displayName: 'Path',
 		name: 'path',
 		type: 'string',
 		default: 'profiles',
-		required: true,
-		placeholder: 'profiles',
+		displayOptions: { show: { '@version': [1] } },
 		description:
 			'The path of the webhook URL. External platforms call <code>/webhook/&lt;path&gt;?property=email&amp;email=…</code>.',
+	},
+	{
+		displayName: 'Path',
+		name: 'path',
+		type: 'string',
+		// Empty: n8n serves the webhook at the node's own webhook id (a UUID the editor gives each new
+		// node), so two triggers never collide, as with n8n's Webhook node.
+		default: '',
+		displayOptions: { show: { '@version': [2] } },
+		placeholder: 'profiles',
+		description:
+			'The path of the webhook URL; empty uses a unique ID generated for this node. External platforms call <code>/webhook/&lt;path&gt;?property=email&amp;email=…</code>.',
 	},
 	{
 		displayName: 'Authentication',

@@ -232,7 +232,7 @@ export interface AuthorizationCodeCredential {
 }
 
 /**
- * What n8n's server does when a user clicks "Connect my account" on an authorization code
+ * What n8n's server does when a user clicks "Connect" on an authorization code
  * credential, with the browser replaced by redirects followed with a cookie jar: the
  * authorization URL (with a PKCE challenge for 'pkce'), the consent (auto-approved by the test
  * server), then the code exchange at n8n's callback. Answers the `oauthTokenData` n8n stores.
