@@ -1,6 +1,6 @@
 /**
  * Part 6: requests per second through a real n8n (the e2e harness: the packed package installed as
- * a community package, workflows imported and published with n8n's CLI), for three single-node
+ * a community package, workflows imported and published with n8n's CLI), for four single-node
  * workflows on the same n8n, each answering with its node's item (responseMode lastNode, so a
  * request waits for its execution and nothing piles up behind the answers):
  *   - the Profile Webhook Trigger (API key, three mappings, one timeline event, a store update);
@@ -8,7 +8,7 @@
  *     same no-op reading its API key credential per request (n8n's cost of a credential read);
  *   - n8n's built-in Webhook node.
  * Load: a bounded concurrent loop of keep-alive fetches on 127.0.0.1, in rounds that rotate the
- * three workflows; n8n's CPU time per request is read from /proc for its process group.
+ * four workflows; n8n's CPU time per request is read from /proc for its process group.
  * Run once per expression engine (N8N_EXPRESSION_ENGINE: vm, the 2.x default, and legacy).
  */
 import { execFileSync } from 'node:child_process';
