@@ -131,6 +131,33 @@ describe('Profile Change Trigger -> Profile Webhook in a real n8n (the outgoing 
 		assert.equal(JSON.parse(goalRequests()[before + 2].body).tier, 'diamond');
 	});
 
+	test('changes read again after a crash (cursor behind) start no second execution: n8n refuses the deduplication key', async () => {
+		await passed(await lastSeq());
+		const requestsBefore = goalRequests().length;
+		const [{ n: executionsBefore }] = await run.query('select count(*) as n from execution_entity where workflowId = ?', WORKFLOW_B);
+		const replayFrom = selectedChanges[selectedChanges.length - 2].seq - 1;
+		// As if n8n had died after emitting the last two changes and before saving the cursor.
+		run = await run.restart({
+			whileStopped: async () => {
+				const require = createRequire(import.meta.url);
+				const { ProfileEngine } = require(path.join(REPO_ROOT, 'dist', 'lib', 'profiles', 'engine.js'));
+				const { SqliteStore } = require(path.join(REPO_ROOT, 'dist', 'lib', 'store', 'sqlite', 'SqliteStore.js'));
+				const engine = new ProfileEngine(new SqliteStore(storePath));
+				try {
+					await engine.setCursor(CONSUMER, replayFrom);
+				} finally {
+					await engine.close();
+				}
+			},
+		});
+		await passed(await lastSeq());
+		const [{ n: executionsAfter }] = await run.query('select count(*) as n from execution_entity where workflowId = ?', WORKFLOW_B);
+		assert.equal(executionsAfter, executionsBefore, 'no second execution for a change read again');
+		assert.equal(goalRequests().length, requestsBefore, 'no second request');
+		const log = fs.readFileSync(run.n8nLog, 'utf8');
+		assert.match(log, /duplicate deduplication key/);
+	});
+
 	test('figures: changes made, requests received, duplicates, lost; commit -> execution start', async (t) => {
 		await passed(await lastSeq());
 		// Every request is for one selected change: the profile and the value the change set.
@@ -171,7 +198,7 @@ describe('Profile Change Trigger -> Profile Webhook in a real n8n (the outgoing 
 			distinctRequests: delivered.size,
 			duplicates,
 			lost,
-			restarts: 1,
+			restarts: 2,
 			commitToExecutionStartMs: { samples: latencies, max: latencies[latencies.length - 1] },
 		};
 		fs.writeFileSync(path.join(run.runDir, 'change-trigger-figures.json'), JSON.stringify(figures, null, 2));
