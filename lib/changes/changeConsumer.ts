@@ -51,8 +51,6 @@ export const systemClock: Clock = {
 				resolve();
 			};
 			const timer = setTimeout(done, ms);
-			// A consumer's timers never keep a process alive on their own (n8n keeps itself alive).
-			timer.unref();
 			signal?.addEventListener('abort', done, { once: true });
 		}),
 };
