@@ -168,8 +168,11 @@ export class ProfileChangeTrigger implements INodeType {
 		} catch (error) {
 			throw storeFailure(this, error);
 		}
+		// A write in this process wakes the consumer at once; other processes' writes are polled.
+		const stopListening = engine.onChange(() => consumer.notify());
 		return {
 			closeFunction: async () => {
+				stopListening();
 				await consumer.stop();
 			},
 		};
