@@ -7,7 +7,8 @@
  *   membership and a change feed entry written for every profile that enters or leaves); the
  *   definition alternates between `visits >= 500` and `visits < 500`, so every run moves every
  *   profile. Baseline: the same pages, test and writes in bare node:sqlite on a copy of the store.
- * - 7.latency: needs the Profile Change Trigger (issue 14); not available until it is in dist/.
+ * - 7.latency: write-to-emit latency of the Profile Change Trigger in a real TriggerContext, against
+ *   a bare commit followed by an in-process notification (see latencyRow).
  * The store is built (or copied from .cache/bench) in a separate process, so the peak memory this
  * part reports is the measurement's own; it also reports how far the heap grew during the runs.
  */
@@ -18,7 +19,11 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { fileURLToPath } from 'node:url';
 
-import { compare, row, unavailable } from '../lib/measure.mjs';
+import { EventEmitter } from 'node:events';
+
+import { seedEmail, seedProfiles } from '../lib/buildStore.mjs';
+import { compare, median, row, unavailable } from '../lib/measure.mjs';
+import { loadN8nTestHelpers, requireFromRepo } from '../lib/n8nContext.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const THRESHOLD = 500;
@@ -47,16 +52,18 @@ export async function run({ dist, cacheDir, profilesSize, roundMs, only }) {
 	const rows = [];
 	const notes = [];
 	const changeTrigger = join(dist, 'nodes', 'ProfileChangeTrigger', 'ProfileChangeTrigger.node.js');
-	rows.push(
-		unavailable({
-			id: '7.latency',
-			part: '7 change trigger',
-			name: 'commit-to-execution latency',
-			reason: existsSync(changeTrigger)
-				? 'the Profile Change Trigger is in dist/ but this part is not wired to it yet'
-				: 'not available yet: the Profile Change Trigger (issue 14) is not in dist/',
-		}),
-	);
+	if (want('7.latency')) {
+		rows.push(
+			existsSync(changeTrigger)
+				? await latencyRow({ dist, changeTrigger, rounds: Math.max(4, Math.min(8, Math.round(roundMs / 50))) })
+				: unavailable({
+						id: '7.latency',
+						part: '7 change trigger',
+						name: 'commit-to-execution latency',
+						reason: 'not available yet: the Profile Change Trigger (issue 14) is not in dist/',
+					}),
+		);
+	}
 	if (!want('7.search') && !want('7.segments')) return { rows, notes };
 
 	const dir = mkdtempSync(join(tmpdir(), 'profile-bench-profiles-'));
@@ -209,4 +216,126 @@ export async function run({ dist, cacheDir, profilesSize, roundMs, only }) {
 		rmSync(dir, { recursive: true, force: true });
 	}
 	return { rows, notes };
+}
+
+/**
+ * 7.latency: from the start of a write to the Profile Change Trigger's emit, the trigger active in
+ * n8n-core's real TriggerContext (test/helpers/n8n.ts) over the engine the nodes share, with its
+ * default poll interval (250 ms; a commit wakes it in the same process). Baseline: the least a
+ * same-process change feed can do, a bare node:sqlite transaction (profile row and feed row, same
+ * pragmas) followed by an in-process notification whose listener reads the feed row back.
+ * Alternating rounds of 25 writes each; the ratio is baseline latency / package latency.
+ */
+async function latencyRow({ dist, changeTrigger, rounds }) {
+	const home = mkdtempSync(join(tmpdir(), 'profile-bench-latency-'));
+	const previousFolder = process.env.N8N_USER_FOLDER;
+	process.env.N8N_USER_FOLDER = home;
+	const { getProfileEngine, closeProfileStores } = requireFromRepo(join(dist, 'lib', 'store', 'registry.js'));
+	const { ProfileChangeTrigger } = requireFromRepo(changeTrigger);
+	const { activateTriggerNode } = loadN8nTestHelpers();
+	const engine = getProfileEngine();
+	await engine.ensureIndexed(['email']);
+	await engine.importProfiles(seedProfiles(1000));
+	const trigger = await activateTriggerNode({
+		nodeType: new ProfileChangeTrigger(),
+		parameters: { triggerOn: ['propertyChange'], properties: 'tier' },
+		workflowId: 'wf-bench-latency',
+		nodeId: 'bench-latency',
+	});
+	let delivered;
+	const push = trigger.emits.push.bind(trigger.emits);
+	trigger.emits.push = (...entries) => {
+		const n = push(...entries);
+		delivered?.();
+		return n;
+	};
+
+	const bare = new DatabaseSync(join(home, 'bare.sqlite'));
+	for (const pragma of ['busy_timeout = 1000', 'journal_mode = WAL', 'synchronous = FULL', 'secure_delete = ON']) bare.exec(`PRAGMA ${pragma}`);
+	bare.exec(`CREATE TABLE profiles (seq INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE, doc TEXT NOT NULL) STRICT;
+		CREATE TABLE feed (seq INTEGER PRIMARY KEY, entry TEXT NOT NULL) STRICT;`);
+	const insert = bare.prepare('INSERT INTO profiles (email, doc) VALUES (?, ?)');
+	bare.exec('BEGIN');
+	for (let i = 0; i < 1000; i++) insert.run(seedEmail(i), JSON.stringify({ email: [seedEmail(i)] }));
+	bare.exec('COMMIT');
+	const select = bare.prepare('SELECT seq, doc FROM profiles WHERE email = ?');
+	const update = bare.prepare('UPDATE profiles SET doc = ? WHERE seq = ?');
+	const feed = bare.prepare('INSERT INTO feed (entry) VALUES (?)');
+	const readFeed = bare.prepare('SELECT entry FROM feed WHERE seq = ?');
+	const listeners = new EventEmitter();
+
+	const pkgWrite = async (i) => {
+		const t0 = performance.now();
+		const arrived = new Promise((resolve) => {
+			delivered = resolve;
+		});
+		await engine.applyByIdentifier({
+			identifier: { property: 'email', value: seedEmail(i % 1000) },
+			imports: [{ property: 'tier', mode: 'set', values: [`tier-${i}`] }],
+			objectives: [],
+			source: 'bench',
+		});
+		await arrived;
+		const ms = performance.now() - t0;
+		trigger.finishExecutions();
+		return ms;
+	};
+	const baseWrite = async (i) => {
+		const t0 = performance.now();
+		const arrived = new Promise((resolve) => listeners.once('change', (seq) => resolve(JSON.parse(readFeed.get(seq).entry))));
+		bare.exec('BEGIN IMMEDIATE');
+		const row = select.get(seedEmail(i % 1000));
+		const doc = JSON.parse(row.doc);
+		const before = doc.tier ?? [];
+		doc.tier = [`tier-${i}`];
+		update.run(JSON.stringify(doc), row.seq);
+		const { lastInsertRowid } = feed.run(JSON.stringify({ profileSeq: row.seq, changes: { tier: { before, after: doc.tier } } }));
+		bare.exec('COMMIT');
+		setImmediate(() => listeners.emit('change', lastInsertRowid));
+		await arrived;
+		return performance.now() - t0;
+	};
+
+	const perRound = 25;
+	const latencies = { package: [], baseline: [] };
+	const roundMedians = { package: [], baseline: [] };
+	let i = 0;
+	try {
+		for (let k = 0; k < 10; k++) await pkgWrite(i++); // warm-up
+		for (let r = 0; r < rounds; r++) {
+			const order = r % 2 === 0 ? ['package', 'baseline'] : ['baseline', 'package'];
+			for (const side of order) {
+				const these = [];
+				for (let k = 0; k < perRound; k++) these.push(await (side === 'package' ? pkgWrite(i++) : baseWrite(i++)));
+				latencies[side].push(...these);
+				roundMedians[side].push(median(these));
+			}
+		}
+	} finally {
+		trigger.finishExecutions();
+		await trigger.close();
+		bare.close();
+		await closeProfileStores();
+		if (previousFolder === undefined) delete process.env.N8N_USER_FOLDER;
+		else process.env.N8N_USER_FOLDER = previousFolder;
+		rmSync(home, { recursive: true, force: true });
+	}
+	const ratios = roundMedians.package.map((p, k) => roundMedians.baseline[k] / p);
+	const p99 = (values) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * 0.99))];
+	return row({
+		id: '7.latency',
+		part: '7 change trigger',
+		name: 'write-to-emit latency of the Profile Change Trigger (real TriggerContext, default poll interval) vs bare commit + in-process notification',
+		unit: 'ms (median latency)',
+		result: {
+			package: median(latencies.package),
+			baseline: median(latencies.baseline),
+			ratio: median(ratios),
+			ratioMin: Math.min(...ratios),
+			ratioMax: Math.max(...ratios),
+			samples: { package: latencies.package, baseline: latencies.baseline, ratios },
+		},
+		note: `latency p99 ${p99(latencies.package).toFixed(1)} ms (DESIGN: within a second), bare ${p99(latencies.baseline).toFixed(1)} ms; ratio = baseline latency / package latency`,
+		extra: { p99Ms: p99(latencies.package), baselineP99Ms: p99(latencies.baseline) },
+	});
 }
