@@ -5,6 +5,8 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type INodePropertyOptions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
@@ -28,6 +30,7 @@ import {
 } from '../../lib/outbound/webhookConfig';
 import { getProfileEngine } from '../../lib/store/registry';
 import { configurationFailure } from '../shared/configurationError';
+import { loadSegmentOptions } from '../shared/segmentOptions';
 import { webhookProperties } from './description';
 
 const CREDENTIAL_TYPES: Record<string, string | undefined> = {
@@ -60,6 +63,10 @@ const list = (value: unknown): string[] =>
 		.map((part) => part.trim())
 		.filter(Boolean);
 
+/** Segments: picked from the defined ones (a list), or a comma-separated text in older workflows. */
+const segmentList = (value: unknown): string[] =>
+	Array.isArray(value) ? value.map((part) => String(part).trim()).filter(Boolean) : list(value);
+
 function readSettings(context: IExecuteFunctions): WebhookSettings {
 	const headers = context.getNodeParameter('headers', 0, {}) as {
 		header?: Array<{ name: string; value: string }>;
@@ -71,7 +78,7 @@ function readSettings(context: IExecuteFunctions): WebhookSettings {
 	const triggerOn = context.getNodeParameter('triggerOn', 0, 'propertyChange') as WebhookSettings['triggerOn'];
 	return {
 		profileSource: context.getNodeParameter('profileSource', 0, 'input') as WebhookSettings['profileSource'],
-		segments: list(context.getNodeParameter('segments', 0, '')),
+		segments: segmentList(context.getNodeParameter('segments', 0, [])),
 		objectives: list(context.getNodeParameter('objectives', 0, '')),
 		triggerOn,
 		triggerProperties:
@@ -194,6 +201,14 @@ export class ProfileWebhook implements INodeType {
 			},
 		],
 		properties: webhookProperties,
+	};
+
+	methods = {
+		loadOptions: {
+			async getSegments(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				return await loadSegmentOptions(this, { includeBuiltIn: true });
+			},
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
