@@ -31,11 +31,20 @@ const list = (value: unknown): string[] =>
 /** Profiles found by identifier that erase and export handle (every one holding the value). */
 const MAX_MATCHES = 1_000;
 
+/** What kind of refusal an engine error is, before its message. */
+const SUMMARY: Partial<Record<ProfileWebhookError['code'], string>> = {
+	VALIDATION_FAILED: 'Nothing was written',
+	CONFIGURATION_INVALID: 'Invalid parameters',
+	MISSING_IDENTIFIER: 'Invalid identifier',
+	BAD_REQUEST: 'Invalid identifier',
+	STORE_UNAVAILABLE: 'The profile store is unavailable',
+};
+
 /** An engine refusal as n8n shows it: the message, then one line per issue. */
 function nodeError(context: Context, error: unknown, itemIndex: number): NodeOperationError {
 	if (error instanceof NodeOperationError) return error;
 	if (error instanceof ProfileWebhookError) {
-		return new NodeOperationError(context.getNode(), error.message, {
+		return new NodeOperationError(context.getNode(), `${SUMMARY[error.code] ?? 'Refused'}: ${error.message}`, {
 			itemIndex,
 			description: error.issues.length
 				? error.issues.map((issue) => `${issue.target}: ${issue.message}`).join('\n')
@@ -130,9 +139,16 @@ async function findEvery(context: Context, engine: ProfileEngine, itemIndex: num
 	return { ids: profiles.map((p) => p.id), lookup: { identifier: { property, value }, domainGroup } };
 }
 
-/** Re-evaluation progress: in the log, and in the browser console of a manual run. */
+/**
+ * Re-evaluation progress: in n8n's log, and in the browser console of a manual run; about every
+ * tenth of the store, and at the end.
+ */
 function progressReporter(context: Context, segment: string) {
+	let reported = 0;
 	return (progress: ReevaluationProgress) => {
+		const done = progress.scanned >= progress.total;
+		if (!done && progress.scanned - reported < progress.total / 10) return;
+		reported = progress.scanned;
 		const message = `Segment "${segment}": ${progress.scanned} of ${progress.total} profiles evaluated (${progress.entered} entered, ${progress.left} left)`;
 		context.logger.info(message);
 		context.sendMessageToUI(message);
