@@ -98,11 +98,11 @@ async function child(phase, path, profiles) {
 
 const mb = (bytes) => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
-function runChild(phase, path, profiles, { live = false } = {}) {
+function runChild(phase, path, profiles, { live = false, flags = [] } = {}) {
 	return new Promise((resolve, reject) => {
 		execFile(
 			process.execPath,
-			[...(live ? ['--expose-gc'] : []), __filename, '--child', phase, path, String(profiles)],
+			[...(live ? ['--expose-gc'] : []), ...flags, __filename, '--child', phase, path, String(profiles)],
 			{ maxBuffer: 1 << 20 },
 			(error, stdout, stderr) => {
 				if (error) return reject(new Error(`${phase} child failed: ${stderr || error.message}`));
@@ -123,24 +123,34 @@ async function measure(profiles) {
 		// re-evaluates everything again (nobody enters or leaves: the same work of reading every page).
 		search.liveHeapMb = (await runChild('search', path, profiles, { live: true })).liveHeapMb;
 		segment.liveHeapMb = (await runChild('segment', path, profiles, { live: true })).liveHeapMb;
+		// The same work with V8's heap capped far below the store's size: it completes (or the bench
+		// fails with the child's out-of-memory error), and its peak RSS is what the work needs when V8
+		// may not defer collecting garbage.
+		const capped = { flags: [`--max-old-space-size=${CAPPED_HEAP_MB}`, '--max-semi-space-size=1'] };
+		search.cappedHeapPeakRssMb = (await runChild('search', path, profiles, capped)).peakRssMb;
+		segment.cappedHeapPeakRssMb = (await runChild('segment', path, profiles, capped)).peakRssMb;
 		return { profiles, import: built, search, segment };
 	} finally {
 		rmSync(dir, { recursive: true, force: true });
 	}
 }
 
+/** Old-space limit of the capped runs (MB). */
+const CAPPED_HEAP_MB = 16;
+
 const ratio = (a, b) => Math.round((a / b) * 100) / 100;
 
 /**
  * Figures as plain numbers: for `profiles` and for a baseline a tenth the size, the wall time (ms),
- * peak RSS (MB) and largest live heap after GC (MB) of search and segment re-evaluation, and the
- * large-to-baseline ratios.
+ * peak RSS (MB), largest live heap after GC (MB) and peak RSS with V8's heap capped at 16 MB, of
+ * search and segment re-evaluation, and the large-to-baseline ratios.
  */
 async function runProfilesBench({ profiles = 100000, baseline = Math.max(1000, Math.round(profiles / 10)) } = {}) {
 	const small = await measure(baseline);
 	const large = await measure(profiles);
 	return {
 		node: process.version,
+		cappedHeapMb: CAPPED_HEAP_MB,
 		baseline: small,
 		measured: large,
 		ratios: {
@@ -151,6 +161,8 @@ async function runProfilesBench({ profiles = 100000, baseline = Math.max(1000, M
 			segmentPeakRss: ratio(large.segment.peakRssMb, small.segment.peakRssMb),
 			searchLiveHeap: ratio(large.search.liveHeapMb, small.search.liveHeapMb),
 			segmentLiveHeap: ratio(large.segment.liveHeapMb, small.segment.liveHeapMb),
+			searchCappedPeakRss: ratio(large.search.cappedHeapPeakRssMb, small.search.cappedHeapPeakRssMb),
+			segmentCappedPeakRss: ratio(large.segment.cappedHeapPeakRssMb, small.segment.cappedHeapPeakRssMb),
 		},
 	};
 }
