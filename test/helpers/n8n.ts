@@ -373,7 +373,9 @@ function webhookPath(node: INode, workflow: Workflow, description: IWebhookDescr
 		'internal',
 		{},
 	) as string;
-	return String(path).replace(/^\/+/, '');
+	const trimmed = String(path).replace(/^\/+/, '');
+	// As n8n's NodeHelpers.getNodeWebhookPath: an empty full path is the node's webhook id.
+	return trimmed || (description.isFullPath ? (node.webhookId ?? '') : '');
 }
 
 /** Serves a trigger node's webhooks on 127.0.0.1, production and test URL alike. */
