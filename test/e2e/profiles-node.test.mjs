@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import { call, executionData, lastExecutionId, n8n, nodeOutput, uniqueEmail, waitForExecution } from './helpers.mjs';
+import { call, executionData, lastExecutionId, n8n, nodeOutput, ownerCookie, uniqueEmail, waitForExecution } from './helpers.mjs';
 
 describe('Profiles node (examples/profiles-gdpr.json, fixtures/profiles-node.json)', () => {
 	let run;
@@ -66,6 +66,24 @@ describe('Profiles node (examples/profiles-gdpr.json, fixtures/profiles-node.jso
 				{ property: 'visits', operator: 'gte', value: 2 },
 			],
 		});
+
+		// The editor's pickers, as n8n serves them to the editor (its dynamic parameters endpoint): the
+		// Profile Webhook's Segments offers All Visitors and the new definition; the Profiles node's
+		// Delete offers the definition only.
+		const cookie = await ownerCookie(run.baseUrl);
+		const options = async (name, methodName, path, currentNodeParameters) => {
+			const answer = await call(`${run.baseUrl}/rest/dynamic-node-parameters/options`, {
+				headers: { cookie },
+				body: { nodeTypeAndVersion: { name, version: 1 }, path, methodName, currentNodeParameters },
+			});
+			assert.equal(answer.status, 200, answer.text);
+			return answer.json.data.map((option) => option.value);
+		};
+		const offered = await options('n8n-nodes-profile-webhooks.profileWebhook', 'getSegments', 'segments', { segments: [] });
+		assert.equal(offered[0], 'All Visitors');
+		assert.ok(offered.includes(segment), JSON.stringify(offered));
+		const deletable = await options('n8n-nodes-profile-webhooks.profiles', 'getDefinedSegments', 'segmentToDelete', { resource: 'segment', operation: 'delete' });
+		assert.ok(deletable.includes(segment) && !deletable.includes('All Visitors'), JSON.stringify(deletable));
 
 		// export: the data-access request, authenticated by the trigger's API key
 		const exported = await call(byEmail('gdpr-access', email), { headers: withKey() });
