@@ -586,6 +586,18 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 				expect(await store.readChanges(feed[0].seq, 1)).toEqual([feed[1]]);
 			});
 
+			it('wakes this process\'s listeners after a write committed feed entries, not after UNCHANGED', async () => {
+				let woken = 0;
+				const stop = store.onChange(() => woken++);
+				await store.applyByIdentifier(byEmail('wake@example.com', { create: true }));
+				expect(woken).toBe(1);
+				await store.applyByIdentifier(byEmail('wake@example.com'));
+				expect(woken).toBe(1);
+				stop();
+				await store.applyByIdentifier(byEmail('wake@example.com', { imports: [{ property: 'n', mode: 'set', values: [1] }] }));
+				expect(woken).toBe(1);
+			});
+
 			it('keeps consumer cursors', async () => {
 				expect(await store.getCursor('wf/node')).toBeUndefined();
 				await store.setCursor('wf/node', 7);
