@@ -57,7 +57,7 @@ const PARTS = [
 	{ name: 'outbound', ids: ['4.c1', '4.c8'] },
 	{ name: 'render', ids: ['5.template', '5.jsonpath'] },
 	{ name: 'n8n', ids: options.engines.flatMap((e) => [`6.${e}.noop`, `6.${e}.noopauth`, `6.${e}.builtin`]), n8n: true },
-	{ name: 'profiles', ids: ['7.latency', '7.search', '7.segments'] },
+	{ name: 'profiles', ids: ['7.latency', '7.search', '7.nodesearch', '7.segments'] },
 ];
 
 const work = mkdtempSync(join(os.tmpdir(), 'profile-bench-run-'));

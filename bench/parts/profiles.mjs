@@ -3,6 +3,8 @@
  * node calls), and the Profile Change Trigger's commit-to-execution latency.
  * - 7.search: every page of a search (visits >= 500, 1,000 per page, cursor to cursor) against a
  *   bare node:sqlite paged scan with JSON.parse and the same test in plain JS, on the same file.
+ * - 7.nodesearch: the Profiles node's search (Return All) in a real ExecuteContext, the same search,
+ *   against the bare scan collecting the matches; the note gives the RSS (every item is held).
  * - 7.segments: defining a segment re-evaluates every profile (pages of 500, a transaction each,
  *   membership and a change feed entry written for every profile that enters or leaves); the
  *   definition alternates between `visits >= 500` and `visits < 500`, so every run moves every
@@ -13,7 +15,7 @@
  * part reports is the measurement's own; it also reports how far the heap grew during the runs.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -64,7 +66,7 @@ export async function run({ dist, cacheDir, profilesSize, roundMs, only }) {
 					}),
 		);
 	}
-	if (!want('7.search') && !want('7.segments')) return { rows, notes };
+	if (!want('7.search') && !want('7.nodesearch') && !want('7.segments')) return { rows, notes };
 
 	const dir = mkdtempSync(join(tmpdir(), 'profile-bench-profiles-'));
 	try {
@@ -141,6 +143,80 @@ export async function run({ dist, cacheDir, profilesSize, roundMs, only }) {
 					extra: { rssStartMb: heap.startMb, rssPeakMb: heap.peakMb, profilesScannedPerSecond: result.package * profilesSize },
 				}),
 			);
+		}
+
+		const profilesNode = join(dist, 'nodes', 'Profiles', 'Profiles.node.js');
+		if (want('7.nodesearch') && existsSync(profilesNode)) {
+			// The Profiles node's search (Return All) in a real ExecuteContext, on a copy of the store
+			// where the node finds it (the registry's file in the n8n user folder).
+			const home = mkdtempSync(join(dir, 'home-'));
+			const previousFolder = process.env.N8N_USER_FOLDER;
+			process.env.N8N_USER_FOLDER = home;
+			const { closeProfileStores, n8nUserFolder } = requireFromRepo(join(dist, 'lib', 'store', 'registry.js'));
+			const { defaultStorePath } = requireFromRepo(join(dist, 'lib', 'store', 'sqlite', 'SqliteStore.js'));
+			const nodeStore = defaultStorePath(n8nUserFolder());
+			mkdirSync(dirname(nodeStore), { recursive: true });
+			copyFileSync(path, nodeStore);
+			const { Profiles } = requireFromRepo(profilesNode);
+			const { runExecuteNode } = loadN8nTestHelpers();
+			const bare = new DatabaseSync(path, { readOnly: true });
+			const page = bare.prepare('SELECT seq, properties FROM profiles WHERE seq > ? ORDER BY seq LIMIT ?');
+			const conditions = {
+				options: { caseSensitive: true, leftValue: '', typeValidation: 'loose', version: 2 },
+				combinator: 'and',
+				conditions: [{ id: 'c1', leftValue: 'visits', rightValue: THRESHOLD, operator: { type: 'number', operation: 'gte' } }],
+			};
+			const found = { package: 0, baseline: 0 };
+			const memory = memoryWatch();
+			try {
+				const result = await compare({
+					pkg: async () => {
+						const { outputs } = await runExecuteNode({
+							nodeType: new Profiles(),
+							parameters: { resource: 'profile', operation: 'search', conditions, returnAll: true },
+							items: [{ json: {} }],
+							mode: 'trigger',
+						});
+						memory.sample();
+						found.package = outputs[0].length;
+					},
+					base: () => {
+						const out = [];
+						let after = 0;
+						for (;;) {
+							const rowsOfPage = page.all(after, 1000);
+							for (const r of rowsOfPage) {
+								const properties = JSON.parse(r.properties);
+								if ((properties.visits ?? []).some((v) => Number(v) >= THRESHOLD)) out.push(properties);
+								after = r.seq;
+							}
+							if (rowsOfPage.length < 1000) break;
+						}
+						found.baseline = out.length;
+					},
+					roundMs: Math.min(roundMs, 100),
+					rounds: 3,
+					warmupMs: 0,
+				});
+				const heap = memory.stop();
+				if (found.package !== found.baseline) throw new Error(`7.nodesearch: the node returned ${found.package} items, the bare scan found ${found.baseline}`);
+				rows.push(
+					row({
+						id: '7.nodesearch',
+						part: '7 Profiles node search',
+						name: `Profiles node search, Return All (${found.package} items) over ${profilesSize} profiles, real ExecuteContext, vs bare paged scan collecting the matches`,
+						unit: 'searches/s',
+						result,
+						note: `RSS while the node searched: ${heap.startMb.toFixed(0)} -> peak ${heap.peakMb.toFixed(0)} MB (Return All holds every matching item)`,
+						extra: { rssStartMb: heap.startMb, rssPeakMb: heap.peakMb },
+					}),
+				);
+			} finally {
+				bare.close();
+				await closeProfileStores();
+				if (previousFolder === undefined) delete process.env.N8N_USER_FOLDER;
+				else process.env.N8N_USER_FOLDER = previousFolder;
+			}
 		}
 
 		if (want('7.segments')) {
