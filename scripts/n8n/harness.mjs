@@ -299,9 +299,16 @@ export async function installPackage({ tarball, userFolder, n8n, logFile, log = 
 	await fsp.mkdir(path.dirname(packageDir), { recursive: true });
 	await fsp.rename(stagingDir, packageDir);
 	await fsp.rm(path.join(nodesDir, '.staging'), { recursive: true, force: true });
+	// Kept beside the packages installed before it (a run may install more than one).
+	let dependencies = {};
+	try {
+		dependencies = readJson(path.join(nodesDir, 'package.json')).dependencies ?? {};
+	} catch {
+		/* the first package */
+	}
 	await fsp.writeFile(
 		path.join(nodesDir, 'package.json'),
-		JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { [pkg.name]: pkg.version } }, null, 2),
+		JSON.stringify({ name: 'installed-nodes', private: true, dependencies: { ...dependencies, [pkg.name]: pkg.version } }, null, 2),
 	);
 	const files = [...(pkg.n8n?.nodes ?? []), ...(pkg.n8n?.credentials ?? [])].map((file) => path.join(packageDir, file));
 	if (!files.length) throw new Error(`${pkg.name} lists no nodes or credentials in its package.json "n8n" section`);
@@ -672,6 +679,8 @@ function tailOf(file, lines = 30) {
  * @param {number} [options.port] preferred port (a free one otherwise)
  * @param {string} [options.tarball] a package tarball to install instead of packing the repository
  * @param {boolean} [options.installPackage] false: start n8n without the package
+ * @param {string[]} [options.extraTarballs] more community package tarballs to install beside it
+ *   (the benchmark's no-op trigger package)
  * @param {number} [options.startTimeoutMs] for readiness plus webhooks (default 180 s)
  * @param {string} [options.logLevel] n8n's log level (default info)
  * @param {(msg: string) => void} [options.log] progress output (default: stderr)
@@ -713,6 +722,10 @@ export async function start(options = {}) {
 		const t = Date.now();
 		const tarball = options.tarball ?? (await packPackage({ destDir: path.join(runDir, 'pack'), logFile: cliLog }));
 		const installed = await installPackage({ tarball, userFolder, n8n, logFile: cliLog });
+		for (const extra of options.extraTarballs ?? []) {
+			const other = await installPackage({ tarball: extra, userFolder, n8n, logFile: cliLog });
+			log(`installed ${other.name}@${other.version} beside it`);
+		}
 		timings.package = Date.now() - t;
 		log(`installed ${installed.name}@${installed.version} into the user folder's nodes (${seconds(timings.package)})`);
 		return installed;
