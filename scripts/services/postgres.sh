@@ -5,7 +5,7 @@
 #   scripts/services/postgres.sh stop <dir>
 #   scripts/services/postgres.sh install              apt-get installs postgresql when missing
 #
-# Data, socket and log live under <dir>/pg. Trust authentication on 127.0.0.1 only, superuser
+# Data and log live under <dir>/pg. Trust authentication on 127.0.0.1 only, superuser
 # `profiles`, database `profiles`. fsync and synchronous_commit stay ON (the default: an acknowledged
 # commit is on disk); PG_FAST=1 turns them off for throwaway runs. initdb and postgres refuse to run
 # as root: as root they run as the `postgres` user.
@@ -59,8 +59,8 @@ start)
 		as_pg "$bin/initdb" -D "$dir/pg/data" -U profiles --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/pg/initdb.log" 2>&1 \
 			|| { cat "$dir/pg/initdb.log" >&2; exit 1; }
 	fi
-	mkdir -p "$dir/pg/sock"; [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/pg/sock"
-	opts="-c listen_addresses=127.0.0.1 -p $port -k $dir/pg/sock -c max_connections=${PG_MAX_CONNECTIONS:-200}"
+	# TCP on 127.0.0.1 only: no Unix socket (its path would be too long under deep temporary folders).
+	opts="-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=${PG_MAX_CONNECTIONS:-200}"
 	if [[ "${PG_FAST:-}" == 1 ]]; then opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"; fi
 	as_pg "$bin/pg_ctl" -D "$dir/pg/data" -l "$dir/pg/log" -w -t 60 -o "$opts" start >/dev/null \
 		|| { tail -20 "$dir/pg/log" >&2; exit 1; }
