@@ -5,9 +5,7 @@
  */
 import { ProfileWebhookError, ValidationError, type ValidationIssue } from '../errors';
 import {
-	CONSENTED_OBJECTIVES,
 	DEFAULT_DOMAIN_GROUP,
-	REFUSED_OBJECTIVES,
 	type Profile,
 	type ProfileChanges,
 	type PropertyImport,
@@ -15,13 +13,13 @@ import {
 	type TimelineEvent,
 	type TimelineEventInput,
 } from '../profiles/types';
-import { toNumber } from '../profiles/propertyValues';
-import type { ApplyResult, ProfileStore } from '../store/ProfileStore';
+import { parseLegislation } from '../profiles/consent';
+import type { ApplyResult, ProfileEngine, RecordAnswer, RecordInput } from '../profiles/engine';
 import { redactSecrets, verifyApiKey } from './apiKey';
 import { firstString } from './firstString';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
-import { readRequestData, type RequestData } from './requestData';
+import { CREDENTIAL_FIELDS, readRequestData, type RequestData } from './requestData';
 import type { CompiledTriggerConfig } from './triggerConfig';
 
 export interface InboundRequest {
@@ -51,6 +49,11 @@ export interface AuthenticationOptions {
 
 export type ProfileState = 'CREATED' | 'MODIFIED' | 'UNCHANGED' | 'NOTFOUND' | 'CONSENT_MISMATCH';
 
+/** A batch record the engine refused (rolled back alone), as the caller sees it. */
+export interface RecordError {
+	error: { code: string; message: string };
+}
+
 export interface RecordOutcome {
 	state: ProfileState;
 	profileId: string | null;
@@ -65,10 +68,12 @@ export interface RecordOutcome {
 }
 
 export interface HandledRequest {
-	/** What the caller gets: one state, or one state per record for a batch. */
+	/** What the caller gets: one state, or one state (or error) per record for a batch. */
 	answer:
 		| { state: ProfileState; profileId: string | null }
-		| { results: Array<{ state: ProfileState; profileId: string | null }> };
+		| { results: Array<{ state: ProfileState; profileId: string | null } | RecordError> };
+	/** The same delivery was answered before (idempotency): nothing was written, nothing emitted. */
+	replayed?: boolean;
 	outcomes: RecordOutcome[];
 	/** The outcomes that start an execution (unmatched ones only with emitUnmatched). */
 	emitted: RecordOutcome[];
@@ -96,45 +101,32 @@ export function parseEventDate(value: PropertyValue): string | undefined {
 	return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 
+/**
+ * What one record asks of the engine. Problems that belong to the request data (no identifier, a
+ * date that is not a date) refuse the record; the engine decides everything about the profile.
+ */
 function planRecord(
 	config: CompiledTriggerConfig,
 	record: RequestData,
 	request: InboundRequest,
 	index: number | undefined,
 	receivedAt: string,
-	issues: ValidationIssue[],
 ): PlannedRecord {
 	const where = index === undefined ? '' : `record ${index}: `;
-	let identifier: { property: string; value: string };
-	try {
-		identifier = resolveIdentifier({
-			identifierProperty: config.identifierProperty,
-			query: request.query,
-			source: config.identifierField,
-			record,
-		});
-	} catch (error) {
-		if (error instanceof ProfileWebhookError && index !== undefined) {
-			throw new ProfileWebhookError(error.status, error.code, `${where}${error.message}`);
-		}
-		throw error;
-	}
+	const identifier = resolveIdentifier({
+		identifierProperty: config.identifierProperty,
+		query: request.query,
+		source: config.identifierField,
+		record,
+	});
 
 	const imports: PropertyImport[] = [];
 	for (const mapping of config.mappings) {
 		const values = mapping.selector.select(record);
-		if (!values.length) continue;
-		if (mapping.mode === 'sum') {
-			for (const value of values.filter((v) => toNumber(v) === undefined)) {
-				issues.push({
-					target: `${where}${mapping.property}`,
-					message: `"${String(value)}" from ${mapping.selector.field} is not a number, so it cannot be summed`,
-				});
-			}
-		}
-		imports.push({ property: mapping.property, mode: mapping.mode, values });
+		if (values.length) imports.push({ property: mapping.property, mode: mapping.mode, values });
 	}
 
+	const issues: ValidationIssue[] = [];
 	const events: TimelineEventInput[] = [];
 	for (const event of config.timelineEvents) {
 		const data: Record<string, unknown> = {};
@@ -150,7 +142,7 @@ function planRecord(
 			if (!parsed) {
 				issues.push({
 					target: `${where}${event.eventType}`,
-					message: `"${String(rawDate)}" from ${event.date!.field} is not a date`,
+					message: `the value from ${event.date!.field} is not a date`,
 				});
 			} else {
 				date = parsed;
@@ -164,27 +156,8 @@ function planRecord(
 			...(id !== undefined ? { id: String(id) } : {}),
 		});
 	}
+	if (issues.length) throw new ValidationError(issues);
 	return { identifier, imports, events };
-}
-
-/** Consent as BlueConic judges it: GDPR needs explicit consent, others pass unless they refused. */
-export function consentRefusal(
-	objectives: string[],
-	profile: Profile,
-	legislation: string,
-): string | undefined {
-	if (!objectives.length) return undefined;
-	const consented = (profile.properties[CONSENTED_OBJECTIVES] ?? []).map(String);
-	const refused = (profile.properties[REFUSED_OBJECTIVES] ?? []).map(String);
-	if (legislation.toUpperCase() === 'GDPR') {
-		return objectives.some((o) => consented.includes(o))
-			? undefined
-			: `The profile falls under GDPR and has not consented to any of: ${objectives.join(', ')}`;
-	}
-	const refusedOnes = objectives.filter((o) => refused.includes(o));
-	return refusedOnes.length
-		? `The profile refused the objective${refusedOnes.length > 1 ? 's' : ''}: ${refusedOnes.join(', ')}`
-		: undefined;
 }
 
 function toOutcome(
@@ -192,7 +165,7 @@ function toOutcome(
 	identifier: PlannedRecord['identifier'],
 	domainGroup: string,
 ): RecordOutcome {
-	const state: ProfileState = result.state === 'REFUSED' ? 'CONSENT_MISMATCH' : result.state;
+	const state: ProfileState = result.state;
 	return {
 		state,
 		profileId: result.profile?.id ?? null,
@@ -207,12 +180,20 @@ function toOutcome(
 	};
 }
 
+export interface HandleOptions {
+	/** Who writes, for the change feed (default `trigger`). */
+	source?: string;
+	/** A delivery's event id and window: a repeat answers the first answer and writes nothing. */
+	idempotency?: { scope: string; key: string; windowMs: number };
+}
+
 export async function handleProfileRequest(
 	config: CompiledTriggerConfig,
 	request: InboundRequest,
-	store: ProfileStore,
+	store: ProfileEngine,
 	secret?: ApiKeySecret,
 	authentication: AuthenticationOptions = {},
+	options: HandleOptions = {},
 ): Promise<HandledRequest> {
 	if (!isAllowed(config.allowlist, request.ip)) {
 		throw new ProfileWebhookError(
@@ -270,62 +251,90 @@ export async function handleProfileRequest(
 	}
 
 	const domainGroup = firstString(request.query.domainGroup) ?? DEFAULT_DOMAIN_GROUP;
-	const legislation = firstString(request.query.legislation)?.toUpperCase();
+	const legislationText = firstString(request.query.legislation);
+	const legislation = legislationText === undefined ? undefined : parseLegislation(legislationText);
 	const create =
 		config.createProfiles ||
 		(config.allowCreateFromUrl && firstString(request.query.createProfiles) === 'true');
 	const receivedAt = new Date().toISOString();
 
-	const issues: ValidationIssue[] = [];
-	const plans = records.map(({ record, index }) =>
-		planRecord(config, record, request, index, receivedAt, issues),
-	);
-	if (issues.length) throw new ValidationError(issues);
-
-	const outcomes: RecordOutcome[] = [];
-	for (const plan of plans) {
-		let result: ApplyResult;
+	// A single request refused for its data is a 4xx; in a batch, the record alone is refused.
+	const plans: Array<PlannedRecord | { error: ProfileWebhookError }> = records.map(({ record, index }) => {
 		try {
-			result = await store.applyByIdentifier({
-				domainGroup,
-				identifier: plan.identifier,
-				create,
-				legislation,
-				precondition: (profile) =>
-					consentRefusal(config.objectives, profile, legislation ?? profile.legislation),
-				imports: plan.imports,
-				events: plan.events,
-			});
+			return planRecord(config, record, request, index, receivedAt);
 		} catch (error) {
-			if (error instanceof ProfileWebhookError) throw error;
-			throw new ProfileWebhookError(
-				503,
-				'STORE_UNAVAILABLE',
-				`The profile store is unavailable: ${(error as Error).message}`,
-			);
+			if (error instanceof ProfileWebhookError && config.records) return { error };
+			throw error;
 		}
-		outcomes.push(toOutcome(result, plan.identifier, domainGroup));
+	});
+
+	const batch = await store.applyBatch({
+		domainGroup,
+		create,
+		legislation,
+		objectives: config.objectives,
+		source: options.source ?? 'trigger',
+		records: plans.map((plan) => ('error' in plan ? plan : ({ ...plan } as RecordInput))),
+		...(options.idempotency ? { idempotency: options.idempotency } : {}),
+	});
+
+	const redactedRequest = redactedView(request, data, secret);
+	if (batch.replayed) {
+		const answers = batch.answers.map(toAnswer);
+		if (!config.records && 'error' in answers[0]) throw replayedError(answers[0]);
+		return {
+			answer: config.records ? { results: answers } : (answers[0] as { state: ProfileState; profileId: string | null }),
+			replayed: true,
+			outcomes: [],
+			emitted: [],
+			request: redactedRequest,
+		};
 	}
 
-	const brief = (o: RecordOutcome) => ({ state: o.state, profileId: o.profileId });
-	const headerNames = secret ? [secret.headerName] : [];
-	const redacted = redactSecrets(
-		{ headers: request.headers, query: request.query },
-		// access_token: RFC 6750's URL form of a bearer token, never accepted but never echoed either.
-		{ headerNames, queryNames: ['apiKey', 'access_token'] },
-	);
+	const outcomes: RecordOutcome[] = [];
+	const answers: Array<{ state: ProfileState; profileId: string | null } | RecordError> = [];
+	batch.outcomes.forEach((outcome, i) => {
+		if (!outcome.ok) {
+			if (!config.records) throw outcome.error;
+			answers.push(toAnswer({ error: { code: outcome.error.code, message: `record ${i}: ${outcome.error.message}` } }));
+			return;
+		}
+		const plan = plans[i] as PlannedRecord;
+		const o = toOutcome(outcome.result, plan.identifier, domainGroup);
+		outcomes.push(o);
+		answers.push({ state: o.state, profileId: o.profileId });
+	});
+
 	return {
-		answer: config.records ? { results: outcomes.map(brief) } : brief(outcomes[0]),
+		answer: config.records ? { results: answers } : (answers[0] as { state: ProfileState; profileId: string | null }),
 		outcomes,
 		emitted: outcomes.filter(
 			(o) => config.emitUnmatched || (o.state !== 'NOTFOUND' && o.state !== 'CONSENT_MISMATCH'),
 		),
-		request: {
-			method: request.method,
-			query: redacted.query,
-			headers: redacted.headers,
-			body: data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body,
-		},
+		request: redactedRequest,
+	};
+}
+
+function toAnswer(answer: RecordAnswer): { state: ProfileState; profileId: string | null } | RecordError {
+	return 'error' in answer ? { error: { code: answer.error.code, message: answer.error.message } } : answer;
+}
+
+function replayedError(answer: RecordError): ProfileWebhookError {
+	return new ProfileWebhookError(422, 'VALIDATION_FAILED', answer.error.message);
+}
+
+function redactedView(request: InboundRequest, data: RequestData, secret: ApiKeySecret | undefined): HandledRequest['request'] {
+	const headerNames = secret ? [secret.headerName] : [];
+	const redacted = redactSecrets(
+		{ headers: request.headers, query: request.query },
+		// access_token: RFC 6750's URL form of a bearer token, never accepted but never echoed either.
+		{ headerNames, queryNames: [...CREDENTIAL_FIELDS] },
+	);
+	return {
+		method: request.method,
+		query: redacted.query,
+		headers: redacted.headers,
+		body: data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body,
 	};
 }
 

@@ -56,7 +56,7 @@ export interface ResolveIdentifierInput extends IdentifierConfig {
  */
 export function resolveIdentifier(input: ResolveIdentifierInput): Identifier {
 	const { identifierProperty, query, source, record } = input;
-	const named = firstNonEmpty(query[PROPERTY_PARAMETER]);
+	const named = firstNonEmpty(query[PROPERTY_PARAMETER], `property (${PROPERTY_PARAMETER}=) in the URL`);
 	if (named !== undefined && named !== identifierProperty) {
 		throw new ProfileWebhookError(
 			400,
@@ -67,11 +67,11 @@ export function resolveIdentifier(input: ResolveIdentifierInput): Identifier {
 	}
 
 	if (source && record) {
-		const fromBody = firstNonEmpty(source.select(record));
+		const fromBody = firstNonEmpty(source.selectRaw(record), `in the request body at ${source.field}`);
 		if (fromBody !== undefined) return { property: identifierProperty, value: fromBody };
 	}
 
-	const fromUrl = firstNonEmpty(query[identifierProperty]);
+	const fromUrl = firstNonEmpty(query[identifierProperty], 'in the URL');
 	if (fromUrl !== undefined) return { property: identifierProperty, value: fromUrl };
 
 	const inUrl = `in the URL as ?${PROPERTY_PARAMETER}=${identifierProperty}&${identifierProperty}=<value>`;
@@ -83,17 +83,28 @@ export function resolveIdentifier(input: ResolveIdentifierInput): Identifier {
 	);
 }
 
-/** The first non-empty (after trimming) string, number or boolean of a value or list, as text. */
-function firstNonEmpty(value: unknown): string | undefined {
-	const candidates = Array.isArray(value) ? value : [value];
+/**
+ * The first non-empty (after trimming) string or number of a value or list, as text. Identifiers
+ * are scalars (DESIGN 2.1): an object, a boolean or a nested list where the value should be is a
+ * 400, not its JSON text; the engine then checks the text itself (valid Unicode, length).
+ */
+function firstNonEmpty(value: unknown, where: string): string | undefined {
+	// A list of scalars is a multi-valued field: its first non-empty value counts.
+	const candidates = Array.isArray(value) ? value.flatMap((v) => (Array.isArray(v) ? v : [v])) : [value];
 	for (const candidate of candidates) {
+		if (candidate === undefined || candidate === null) continue;
 		if (typeof candidate === 'string') {
 			const trimmed = candidate.trim();
 			if (trimmed !== '') return trimmed;
 		} else if (typeof candidate === 'number' && Number.isFinite(candidate)) {
 			return String(candidate);
-		} else if (typeof candidate === 'boolean') {
-			return String(candidate);
+		} else {
+			const kind = Array.isArray(candidate) ? 'a list' : typeof candidate === 'object' ? 'an object' : `a ${typeof candidate}`;
+			throw new ProfileWebhookError(
+				400,
+				'BAD_REQUEST',
+				`The identifier ${where} must be a string or a number, not ${kind}`,
+			);
 		}
 	}
 	return undefined;

@@ -10,6 +10,7 @@
  * `rawBody`. This module reuses what n8n parsed and parses `rawBody` itself where n8n did not.
  */
 import { ProfileWebhookError } from '../errors';
+import { assertDepth, DEFAULT_LIMITS } from '../profiles/limits';
 
 /** A form or query field: one value, or several when the name was repeated. */
 export type FormValue = string | string[];
@@ -34,7 +35,15 @@ export interface RequestDataInput {
 	query: Record<string, unknown>;
 	/** The largest body accepted, in bytes; no limit when undefined or not positive. */
 	maxBodySize?: number;
+	/** The deepest nesting accepted in a JSON body (default: the engine's limit, 64). */
+	maxDepth?: number;
 }
+
+/**
+ * URL and form names that carry credentials: never request data, so no mapping (not even `$.*`)
+ * can copy them into a profile (DESIGN 2.2).
+ */
+export const CREDENTIAL_FIELDS: readonly string[] = ['apiKey', 'access_token'];
 
 /** What the error for an unreadable content type lists as accepted. */
 export const ACCEPTED_CONTENT_TYPES =
@@ -65,25 +74,32 @@ export function readRequestData(input: RequestDataInput): RequestData {
 	if (isEmptyBody(input)) return fromQuery(input.query);
 
 	const type = mediaType(input.contentType);
+	const depth = { maxDepth: input.maxDepth ?? DEFAULT_LIMITS.maxDepth };
+	const json = (data: unknown): RequestData => {
+		assertDepth(data, depth);
+		return { kind: 'json', data };
+	};
 	if (type === 'application/json' || /^application\/[^/]+\+json$/.test(type)) {
-		return { kind: 'json', data: jsonBody(input, type) };
+		return json(jsonBody(input, type));
 	}
 	if (type === 'application/x-www-form-urlencoded') {
-		const form = formBody(input);
+		const form = withoutCredentials(formBody(input));
 		return { kind: 'form', data: nestFormFields(form), form };
 	}
 	if (type === 'text/plain') {
 		const text = textOf(input);
-		return { kind: 'json', data: parseJson(text, 'The text/plain request body is not JSON') };
+		return json(parseJson(text, 'The text/plain request body is not JSON'));
 	}
 	if (type === '') {
 		// No content type: a body that is JSON is read as JSON (curl and many tools omit it).
 		const text = textOf(input);
+		let data: unknown;
 		try {
-			return { kind: 'json', data: JSON.parse(stripBom(text)) as unknown };
+			data = JSON.parse(stripBom(text)) as unknown;
 		} catch {
 			throw unsupported('The request has a body but no Content-Type');
 		}
+		return json(data);
 	}
 	throw unsupported(`The content type ${type} is not supported`);
 }
@@ -177,8 +193,13 @@ function addField(fields: FormFields, name: string, value: string): void {
 }
 
 function fromQuery(query: Record<string, unknown> | undefined): RequestData {
-	const form = flattenFormFields(query ?? {});
+	const form = withoutCredentials(flattenFormFields(query ?? {}));
 	return { kind: 'query', data: nestFormFields(form), form };
+}
+
+function withoutCredentials(fields: FormFields): FormFields {
+	for (const name of CREDENTIAL_FIELDS) delete fields[name];
+	return fields;
 }
 
 /**

@@ -5,7 +5,8 @@
 import { ConfigurationError } from '../errors';
 import { sameValues } from '../profiles/propertyValues';
 import type { Profile, ProfileChanges, ProfileProperties, PropertyValue, TimelineEvent } from '../profiles/types';
-import { CONSENTED_OBJECTIVES, REFUSED_OBJECTIVES, SEGMENTS } from '../profiles/types';
+import { ALL_VISITORS, DEFAULT_LEGISLATION, SEGMENTS } from '../profiles/types';
+import { consentDecision } from '../profiles/consent';
 
 export type SkipCode = 'NO_CONSENT' | 'NOT_IN_SEGMENT' | 'NO_CHANGE' | 'NO_EVENT';
 
@@ -15,9 +16,6 @@ export type Decision = { send: true } | { send: false; code: SkipCode; reason: s
 export type TriggerOn = 'propertyChange' | 'event' | 'always';
 
 export const TRIGGER_ON: readonly TriggerOn[] = ['propertyChange', 'event', 'always'];
-
-/** Legislations where an objective needs explicit consent (opt-in zones); all others are opt-out. */
-export const OPT_IN_LEGISLATIONS: readonly string[] = ['GDPR'];
 
 export interface FilterConfig {
 	/** Segment ids or names; the profile must be in at least one. Empty: all visitors. */
@@ -29,8 +27,6 @@ export interface FilterConfig {
 	triggerProperties?: readonly string[];
 	/** For `event`. Empty: any event type. */
 	triggerEvents?: readonly string[];
-	/** Defaults to `OPT_IN_LEGISLATIONS`; compared case-insensitively. */
-	optInLegislations?: readonly string[];
 }
 
 /** What one item brings besides the profile. */
@@ -75,42 +71,22 @@ function textValues(profile: FilterProfile, property: string): Set<string> {
  */
 export function checkSegments(profile: FilterProfile, segments: readonly string[]): Decision {
 	const selected = cleanList(segments);
-	if (selected.length === 0) return SEND;
+	if (selected.length === 0 || selected.includes(ALL_VISITORS)) return SEND;
 	const memberOf = textValues(profile, SEGMENTS);
 	if (selected.some((segment) => memberOf.has(segment))) return SEND;
 	return skip('NOT_IN_SEGMENT', `The profile is in none of the selected segments (${quoteList(selected)}).`);
 }
 
 /**
- * Consent, as BlueConic applies objectives to connections. No objective selected: every profile
- * passes. In an opt-in legislation (GDPR by default) the profile must have consented to at least
- * one selected objective (and not also refused that one). In any other legislation the profile
- * passes unless it refused one of the selected objectives.
+ * Consent: the one rule of lib/profiles/consent.ts (the trigger judges with the same function).
+ * No objective selected: every profile passes.
  */
-export function checkConsent(
-	profile: FilterProfile,
-	objectives: readonly string[],
-	optInLegislations: readonly string[] = OPT_IN_LEGISLATIONS,
-): Decision {
-	const selected = cleanList(objectives);
-	if (selected.length === 0) return SEND;
-	const refused = textValues(profile, REFUSED_OBJECTIVES);
-	const legislation = (profile.legislation ?? '').trim().toUpperCase();
-	const optIn = optInLegislations.some((entry) => entry.trim().toUpperCase() === legislation);
-	if (optIn) {
-		const consented = textValues(profile, CONSENTED_OBJECTIVES);
-		if (selected.some((objective) => consented.has(objective) && !refused.has(objective))) return SEND;
-		return skip(
-			'NO_CONSENT',
-			`The profile's legislation ${profile.legislation} needs explicit consent, and the profile has not consented to any of the objectives ${quoteList(selected)}.`,
-		);
-	}
-	const refusedSelected = selected.filter((objective) => refused.has(objective));
-	if (refusedSelected.length === 0) return SEND;
-	return skip(
-		'NO_CONSENT',
-		`The profile refused the objective${refusedSelected.length > 1 ? 's' : ''} ${quoteList(refusedSelected)}.`,
+export function checkConsent(profile: FilterProfile, objectives: readonly string[]): Decision {
+	const decision = consentDecision(
+		{ legislation: profile.legislation ?? DEFAULT_LEGISLATION, properties: profile.properties },
+		cleanList(objectives),
 	);
+	return decision.allowed ? SEND : skip('NO_CONSENT', decision.reason);
 }
 
 /** A missing property equals one with no values. */
@@ -202,12 +178,11 @@ export function compileFilters(config: FilterConfig): ProfileFilter {
 		triggerOn: config.triggerOn,
 		triggerProperties: cleanList(config.triggerProperties),
 		triggerEvents: cleanList(config.triggerEvents),
-		optInLegislations: config.optInLegislations ? cleanList(config.optInLegislations) : OPT_IN_LEGISLATIONS,
 	};
 	return {
 		config: normalized,
 		decide(profile, input = {}) {
-			const consent = checkConsent(profile, normalized.objectives, normalized.optInLegislations);
+			const consent = checkConsent(profile, normalized.objectives);
 			if (!consent.send) return consent;
 			const segments = checkSegments(profile, normalized.segments);
 			if (!segments.send) return segments;

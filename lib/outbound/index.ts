@@ -6,7 +6,6 @@ export {
 	checkSegments,
 	compileFilters,
 	snapshotFor,
-	OPT_IN_LEGISLATIONS,
 	TRIGGER_ON,
 } from './filters';
 export type { Decision, FilterConfig, FilterInput, FilterProfile, ProfileFilter, SkipCode, TriggerOn } from './filters';

@@ -12,7 +12,7 @@ import type {
 	ProfileProperties,
 	TimelineEvent,
 } from '../profiles/types';
-import type { ProfileStore } from '../store/ProfileStore';
+import type { ProfileEngine } from '../profiles/engine';
 import { buildProfileView } from '../templates/profileView';
 import { compileFilters, type Decision, type ProfileFilter, type TriggerOn } from './filters';
 import { compileRequest, type CompiledRequest, type OutgoingRequest, type RequestConfig } from './request';
@@ -107,7 +107,7 @@ export type Preparation =
 export async function prepareDelivery(
 	config: CompiledWebhookConfig,
 	source: ItemProfile,
-	store: ProfileStore,
+	store: ProfileEngine,
 	goalId: string,
 ): Promise<Preparation> {
 	const current = await store.get(source.profile.id);
@@ -135,7 +135,7 @@ export async function completeDelivery(
 	config: CompiledWebhookConfig,
 	prepared: Extract<Preparation, { send: true }>,
 	responseBody: unknown,
-	store: ProfileStore,
+	store: ProfileEngine,
 	goalId: string,
 ): Promise<{ profile: Profile; changes: ProfileChanges }> {
 	const imports = config.responseMappings.importsFrom(responseBody);
@@ -143,7 +143,7 @@ export async function completeDelivery(
 	let changes: ProfileChanges = {};
 	if (prepared.stored) {
 		if (imports.length) {
-			const result = await store.applyToProfile(profile.id, imports);
+			const result = await store.applyToProfile(profile.id, imports, [], { source: 'profileWebhook' });
 			profile = result.profile ?? profile;
 			changes = result.changes;
 		}

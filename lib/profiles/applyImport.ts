@@ -4,6 +4,7 @@
  */
 import { ValidationError, type ValidationIssue } from '../errors';
 import { isImportMode } from './importMode';
+import { DEFAULT_LIMITS, valueCountIssues, type ProfileLimits } from './limits';
 import {
 	hasNonEmptyValue,
 	isPropertyValue,
@@ -55,34 +56,51 @@ export function addValues(before: readonly PropertyValue[], values: readonly Pro
 /**
  * `sum` (alias `INCREMENT`): adds the incoming numbers to the stored number. An absent property
  * counts as 0; the stored number is its first non-empty value. Numeric strings ("3", "2.5") count as
- * numbers; anything else is a problem naming the value.
+ * numbers. The result must be finite, and exact: beyond 2^53 a double cannot hold every integer, so
+ * `+1` could silently change nothing. Problems never quote the stored value (it may be personal data
+ * the caller must not read).
  */
 export function sumValues(before: readonly PropertyValue[], values: readonly PropertyValue[]): ModeResult {
 	const problems: string[] = [];
 	let delta = 0;
 	for (const value of values) {
 		const n = toNumber(value);
-		if (n === undefined) problems.push(`sum needs numbers, got ${JSON.stringify(value)}`);
+		if (n === undefined) problems.push(`sum needs numbers, got ${describeIncoming(value)}`);
+		else if (Math.abs(n) > Number.MAX_SAFE_INTEGER) problems.push(`sum needs numbers within ±2^53 (9007199254740991), got ${n}`);
 		else delta += n;
 	}
 	const stored = before.find((v) => !(typeof v === 'string' && v.trim() === ''));
 	let base = 0;
 	if (stored !== undefined) {
 		const n = toNumber(stored);
-		if (n === undefined) problems.push(`sum needs a stored number, the profile holds ${JSON.stringify(stored)}`);
+		if (n === undefined) problems.push('sum needs a stored number, and the stored value is not a number');
 		else base = n;
 	}
 	if (problems.length) return { ok: false, problems };
 	if (delta === 0) return { ok: true, values: [...before] };
-	return { ok: true, values: [roundSum(base + delta)] };
+	const total = base + delta;
+	if (!Number.isFinite(total) || Math.abs(total) > Number.MAX_SAFE_INTEGER) {
+		return {
+			ok: false,
+			problems: ['the sum would be beyond ±2^53 (9007199254740991), where numbers are no longer exact'],
+		};
+	}
+	return { ok: true, values: [roundSum(total)] };
+}
+
+/** The caller's own value, shortened: it is theirs, but an error message is not an echo service. */
+function describeIncoming(value: PropertyValue): string {
+	const text = JSON.stringify(value);
+	return text.length > 64 ? `${text.slice(0, 61)}...` : text;
 }
 
 /**
  * Binary floating point turns 0.1 + 0.2 into 0.30000000000000004; 15 significant digits is what a
- * double holds exactly in decimal, so rounding there only removes that noise.
+ * double holds exactly in decimal, so rounding there only removes that noise. Integers are exact
+ * up to 2^53 and are kept as they are.
  */
 function roundSum(n: number): number {
-	return Number(n.toPrecision(15));
+	return Number.isInteger(n) ? n : Number(n.toPrecision(15));
 }
 
 const MODES: Record<ImportMode, (before: readonly PropertyValue[], values: readonly PropertyValue[]) => ModeResult> = {
@@ -116,6 +134,7 @@ export interface ImportOutcome {
 export function applyImports(
 	properties: Readonly<ProfileProperties>,
 	imports: readonly PropertyImport[],
+	limits: ProfileLimits = DEFAULT_LIMITS,
 ): ImportOutcome {
 	const issues: ValidationIssue[] = [];
 	const current = new Map<string, PropertyValue[]>();
@@ -139,6 +158,7 @@ export function applyImports(
 		current.set(imp.property, result.values);
 		lastMode.set(imp.property, imp.mode);
 	});
+	issues.push(...valueCountIssues(Object.fromEntries(current), current.keys(), limits));
 	if (issues.length) throw new ValidationError(issues);
 
 	const next: ProfileProperties = { ...properties };
@@ -185,5 +205,6 @@ function describe(value: unknown): string {
 	if (value === null || value === undefined) return String(value);
 	if (typeof value === 'number') return String(value);
 	if (typeof value === 'object') return Array.isArray(value) ? 'an array' : 'an object';
+	if (typeof value === 'string') return 'a string that is not valid Unicode';
 	return typeof value;
 }

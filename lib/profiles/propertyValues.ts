@@ -18,13 +18,32 @@ export function hasNonEmptyValue(values: readonly PropertyValue[] | undefined): 
 	return values !== undefined && values.some((v) => !isEmptyValue(v));
 }
 
+/**
+ * Strings must be valid Unicode: a lone UTF-16 surrogate cannot be stored as UTF-8 without being
+ * replaced, so two different values would become one (and match one profile as an identifier).
+ */
 export function isPropertyValue(value: unknown): value is PropertyValue {
 	return (
-		typeof value === 'string' ||
+		(typeof value === 'string' && value.isWellFormed()) ||
 		typeof value === 'boolean' ||
 		(typeof value === 'number' && Number.isFinite(value))
 	);
 }
+
+/** Identifiers are scalars: a non-empty string (valid Unicode) or a finite number (DESIGN 2.1). */
+export function identifierProblem(value: unknown): string | undefined {
+	if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'must be a finite number or a string';
+	if (typeof value !== 'string') {
+		return `must be a string or a number, not ${value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value}`;
+	}
+	if (value.trim() === '') return 'must not be empty';
+	if (!value.isWellFormed()) return 'is not valid Unicode (it holds a lone UTF-16 surrogate)';
+	if (value.length > MAX_IDENTIFIER_LENGTH) return `is longer than ${MAX_IDENTIFIER_LENGTH} characters`;
+	return undefined;
+}
+
+/** Longer identifiers are refused: an index key, not a document. */
+export const MAX_IDENTIFIER_LENGTH = 1024;
 
 // Decimal notation only: "3", "-2.5", ".5", "1e3". Not "0x10", "", " ", "Infinity" or "1,5".
 const NUMERIC = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;

@@ -33,6 +33,9 @@ export const CONSENTED_OBJECTIVES = 'consented_objectives';
 export const REFUSED_OBJECTIVES = 'refused_objectives';
 export const SEGMENTS = 'segments';
 
+/** The segment every profile is in; it always exists and is never stored in `segments`. */
+export const ALL_VISITORS = 'All Visitors';
+
 export type ImportMode = 'set' | 'setIfEmpty' | 'add' | 'sum';
 
 /** One property import: the values a request brings for one property, and how to apply them. */

@@ -1,6 +1,6 @@
 /**
  * Which profile store the nodes use, opened once per process per configuration and shared by every
- * node and request. Without a store credential it is the embedded SQLite file in the n8n user
+ * node and request, with the profile engine over it. Without a store credential it is the embedded SQLite file in the n8n user
  * folder; the `profileStoreApi` credential can choose another file or PostgreSQL.
  *
  * n8n in queue mode (EXECUTIONS_MODE=queue: webhook processes and workers, often on other
@@ -12,10 +12,11 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 
 import { ProfileWebhookError } from '../errors';
+import { ProfileEngine } from '../profiles/engine';
 import { PostgresProfileStore } from './postgres/PostgresProfileStore';
 import { checkPostgresConfig, postgresStoreKey, type PostgresSsl, type PostgresStoreConfig } from './postgres/config';
 import type { ProfileStore } from './ProfileStore';
-import { SqliteProfileStore, defaultStorePath } from './SqliteProfileStore';
+import { SqliteStore, defaultStorePath } from './sqlite/SqliteStore';
 
 export type StoreSelection = { kind: 'embedded'; path?: string } | { kind: 'postgres'; config: PostgresStoreConfig };
 
@@ -74,7 +75,7 @@ export function checkStoreSelection(selection: StoreSelection, env: NodeJS.Proce
 	if (selection.kind === 'postgres') checkPostgresConfig(selection.config);
 }
 
-const open = new Map<string, ProfileStore>();
+const open = new Map<string, ProfileEngine>();
 
 function selectionKey(selection: StoreSelection, env: NodeJS.ProcessEnv): string {
 	return selection.kind === 'postgres'
@@ -82,29 +83,32 @@ function selectionKey(selection: StoreSelection, env: NodeJS.ProcessEnv): string
 		: `embedded:${selection.path || defaultStorePath(n8nUserFolder(env))}`;
 }
 
-export function getProfileStore(
+function openStore(selection: StoreSelection, env: NodeJS.ProcessEnv): ProfileStore {
+	if (selection.kind === 'postgres') {
+		// An idle connection the server closed is dropped by the pool and replaced on next use.
+		return new PostgresProfileStore(selection.config, { onIdleError: () => undefined });
+	}
+	return new SqliteStore(selection.path || defaultStorePath(n8nUserFolder(env)));
+}
+
+/** The engine over the selected store; the store is opened on first use in this process. */
+export function getProfileEngine(
 	selection: StoreSelection = { kind: 'embedded' },
 	env: NodeJS.ProcessEnv = process.env,
-): ProfileStore {
+): ProfileEngine {
 	checkStoreSelection(selection, env);
 	const key = selectionKey(selection, env);
-	let store = open.get(key);
-	if (!store) {
-		store =
-			selection.kind === 'postgres'
-				? new PostgresProfileStore(selection.config, {
-						// An idle connection the server closed: the pool replaces it on next use.
-						onIdleError: () => undefined,
-					})
-				: new SqliteProfileStore(selection.path || defaultStorePath(n8nUserFolder(env)));
-		open.set(key, store);
+	let engine = open.get(key);
+	if (!engine) {
+		engine = new ProfileEngine(openStore(selection, env));
+		open.set(key, engine);
 	}
-	return store;
+	return engine;
 }
 
 /** Closes every store this process opened (tests, shutdown). */
 export async function closeProfileStores(): Promise<void> {
-	const stores = [...open.values()];
+	const engines = [...open.values()];
 	open.clear();
-	await Promise.all(stores.map((store) => store.close()));
+	await Promise.all(engines.map((engine) => engine.store.close()));
 }

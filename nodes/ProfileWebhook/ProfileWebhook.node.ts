@@ -26,7 +26,7 @@ import {
 	type ItemProfile,
 	type WebhookSettings,
 } from '../../lib/outbound/webhookConfig';
-import { getProfileStore } from '../../lib/store/registry';
+import { getProfileEngine } from '../../lib/store/registry';
 import { configurationFailure } from '../shared/configurationError';
 import { webhookProperties } from './description';
 
@@ -212,7 +212,7 @@ export class ProfileWebhook implements INodeType {
 		const includeRequest = Boolean(options.includeRequest) || this.getMode() === 'manual';
 		const authentication = String(this.getNodeParameter('authentication', 0, 'none'));
 		const credentialType = CREDENTIAL_TYPES[authentication];
-		const store = getProfileStore();
+		const store = getProfileEngine();
 		const goalId = `${this.getWorkflow().id ?? 'workflow'}:${node.id}`;
 
 		const sendOnce = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> => {

@@ -29,7 +29,7 @@ import {
 	type CompiledInboundOAuth2,
 } from '../../lib/inbound/oauth';
 import { assertAllowed } from '../../lib/inbound/ipAllowlist';
-import { getProfileStore } from '../../lib/store/registry';
+import { getProfileEngine } from '../../lib/store/registry';
 import { triggerProperties } from './description';
 import { INBOUND_OAUTH2_CREDENTIAL, n8nHttpFetch, readInboundOAuth2Settings } from './inboundOAuth2';
 
@@ -91,6 +91,13 @@ function webhookPath(context: ParameterReader): string {
 /** Parameters and, in OAuth2 mode, the credential: a NodeOperationError that lists every problem. */
 async function checkConfiguration(context: IHookFunctions): Promise<void> {
 	const config = compiledConfig(context);
+	try {
+		// Lookups by the identifier property are indexed from the first request on; indexing an
+		// existing store is a one-off scan, done here rather than inside a caller's request.
+		await getProfileEngine().ensureIndexed([config.identifierProperty]);
+	} catch (error) {
+		throw configurationFailure(context.getNode(), error, 'profile store');
+	}
 	if (config.authentication !== 'oAuth2') return;
 	try {
 		await inboundOAuth2(context);
@@ -278,9 +285,10 @@ export class ProfileWebhookTrigger implements INodeType {
 					body: req.body,
 					rawBody: req.rawBody,
 				},
-				getProfileStore(),
+				getProfileEngine(),
 				secret,
 				{ verifyBearer },
+				{ source: `trigger:${this.getWorkflow().id ?? ''}` },
 			);
 			if (!handled.emitted.length) {
 				// Nothing matched: answer the caller, start no execution.

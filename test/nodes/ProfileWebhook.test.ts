@@ -8,18 +8,18 @@ import type { INodeExecutionData, INodeParameters } from 'n8n-workflow';
 
 import { ProfileWebhookApi } from '../../credentials/ProfileWebhookApi.credentials';
 import type { Profile, ProfileProperties } from '../../lib/profiles/types';
-import type { ProfileStore } from '../../lib/store/ProfileStore';
-import { getProfileStore } from '../../lib/store/registry';
+import type { ProfileEngine } from '../../lib/profiles/engine';
+import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhook } from '../../nodes/ProfileWebhook/ProfileWebhook.node';
 import { runExecuteNode, type TestCredential } from '../helpers/n8n';
 import { startReceiver, type Receiver } from '../helpers/receiver';
 
 let receiver: Receiver;
-let store: ProfileStore;
+let store: ProfileEngine;
 
 beforeAll(async () => {
 	receiver = await startReceiver();
-	store = getProfileStore();
+	store = getProfileEngine();
 });
 afterAll(async () => receiver.close());
 beforeEach(() => receiver.reset());

@@ -8,8 +8,8 @@ import type { INodeParameters } from 'n8n-workflow';
 
 import { ProfileWebhookApi } from '../../credentials/ProfileWebhookApi.credentials';
 import type { Profile } from '../../lib/profiles/types';
-import type { ProfileStore } from '../../lib/store/ProfileStore';
-import { getProfileStore } from '../../lib/store/registry';
+import type { ProfileEngine } from '../../lib/profiles/engine';
+import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
 import {
 	runWebhookMethod,
@@ -39,7 +39,7 @@ const baseParameters: INodeParameters = {
 	},
 };
 
-let store: ProfileStore;
+let store: ProfileEngine;
 const servers: WebhookNodeServer[] = [];
 
 async function serve(
@@ -87,7 +87,7 @@ async function profileOf(email: string, domainGroup = 'DEFAULT'): Promise<Profil
 }
 
 beforeAll(() => {
-	store = getProfileStore();
+	store = getProfileEngine();
 });
 
 afterAll(async () => {
@@ -522,7 +522,7 @@ describe('Profile Webhook Trigger: batches', () => {
 });
 
 describe('Profile Webhook Trigger: consent', () => {
-	it('changes GDPR profiles only with consent, others unless they refused', async () => {
+	it('changes GDPR profiles only with consent, others unless they refused every objective (DESIGN 2.1)', async () => {
 		const server = await serve({ path: 'consent', options: { objectives: 'marketing, analytics' } });
 		const gdpr = uniqueEmail();
 		const url = (email: string, extra = '') => `${server.url}?property=email&email=${email}${extra}`;
@@ -542,12 +542,20 @@ describe('Profile Webhook Trigger: consent', () => {
 		});
 		expect((await call(url(gdpr), { json: { firstName: 'G' } })).body.state).toBe('MODIFIED');
 
+		const partly = uniqueEmail();
+		await store.applyByIdentifier({
+			identifier: { property: 'email', value: partly },
+			create: true,
+			imports: [{ property: 'refused_objectives', mode: 'set', values: ['marketing'] }],
+		});
+		expect((await call(url(partly), { json: { firstName: 'P' } })).body.state).toBe('MODIFIED');
+
 		const refuser = uniqueEmail();
 		await store.applyByIdentifier({
 			domainGroup: 'DEFAULT',
 			identifier: { property: 'email', value: refuser },
 			create: true,
-			imports: [{ property: 'refused_objectives', mode: 'set', values: ['marketing'] }],
+			imports: [{ property: 'refused_objectives', mode: 'set', values: ['marketing', 'analytics'] }],
 			events: [],
 		});
 		const before = await profileOf(refuser);
@@ -556,6 +564,34 @@ describe('Profile Webhook Trigger: consent', () => {
 		expect(await profileOf(refuser)).toEqual(before);
 
 		expect((await call(url(uniqueEmail()), { json: { firstName: 'N' } })).body.state).toBe('CREATED');
+	});
+
+	it('?legislation=NONE cannot switch the GDPR consent gate off, nor loosen the stored legislation', async () => {
+		const server = await serve({ path: 'consent-downgrade', options: { objectives: 'marketing' } });
+		const email = uniqueEmail();
+		await store.applyByIdentifier({ identifier: { property: 'email', value: email }, create: true, legislation: 'GDPR' });
+		const before = await profileOf(email);
+		const attempt = await call(`${server.url}?property=email&email=${email}&legislation=NONE`, { json: { firstName: 'X' } });
+		expect(attempt.status).toBe(200);
+		expect(attempt.body).toEqual({ state: 'CONSENT_MISMATCH', profileId: before!.id });
+		expect(await profileOf(email)).toEqual(before);
+		expect(before!.legislation).toBe('GDPR');
+	});
+
+	it('consent given in the same request counts, and legislation can be tightened', async () => {
+		const server = await serve({
+			path: 'consent-same-request',
+			options: { objectives: 'marketing' },
+			mappings: { mapping: [{ field: '$.consent', property: 'consented_objectives', mode: 'add' }] },
+		});
+		const email = uniqueEmail();
+		await store.applyByIdentifier({ identifier: { property: 'email', value: email }, create: true });
+		const answer = await call(`${server.url}?property=email&email=${email}&legislation=GDPR`, { json: { consent: 'marketing' } });
+		expect(answer.body.state).toBe('MODIFIED');
+		expect(await profileOf(email)).toMatchObject({ legislation: 'GDPR', properties: { consented_objectives: ['marketing'] } });
+		const bad = await call(`${server.url}?property=email&email=${email}&legislation=CCPA`, { json: {} });
+		expect(bad.status).toBe(400);
+		expect((bad.body.error as { message: string }).message).toContain('legislation');
 	});
 });
 

@@ -14,7 +14,7 @@ import { ProfileWebhookClientCredentialsOAuth2Api } from '../../credentials/Prof
 import { ProfileWebhookOAuth2Api } from '../../credentials/ProfileWebhookOAuth2Api.credentials';
 import { ProfileWebhookRefreshTokenOAuth2Api } from '../../credentials/ProfileWebhookRefreshTokenOAuth2Api.credentials';
 import { resetRefreshTokenCache } from '../../lib/auth/refreshTokenExchange';
-import { getProfileStore } from '../../lib/store/registry';
+import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhook } from '../../nodes/ProfileWebhook/ProfileWebhook.node';
 import { runExecuteNode, TestCredentialsHelper } from '../helpers/n8n';
 import {
@@ -50,7 +50,7 @@ beforeEach(async () => {
 });
 
 async function profileItems(count: number): Promise<INodeExecutionData[]> {
-	const store = getProfileStore();
+	const store = getProfileEngine();
 	const items: INodeExecutionData[] = [];
 	for (let i = 0; i < count; i++) {
 		const profile = await store.create({ properties: { email: [`${randomUUID()}@example.test`] } });

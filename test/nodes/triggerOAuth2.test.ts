@@ -10,8 +10,8 @@ import { createHmac, createPublicKey, generateKeyPairSync, randomUUID, sign } fr
 import type { ICredentialDataDecryptedObject, INodeParameters } from 'n8n-workflow';
 
 import { ProfileWebhookInboundOAuth2Api } from '../../credentials/ProfileWebhookInboundOAuth2Api.credentials';
-import type { ProfileStore } from '../../lib/store/ProfileStore';
-import { getProfileStore } from '../../lib/store/registry';
+import type { ProfileEngine } from '../../lib/profiles/engine';
+import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
 import {
 	AS_AUDIENCE,
@@ -23,12 +23,12 @@ import {
 import { startWebhookNode, type WebhookNodeServer } from '../helpers/n8n';
 
 let as: InboundOAuthServer;
-let store: ProfileStore;
+let store: ProfileEngine;
 const servers: WebhookNodeServer[] = [];
 
 beforeAll(async () => {
 	as = await startInboundOAuthServer();
-	store = getProfileStore();
+	store = getProfileEngine();
 });
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ import type { INodeExecutionData } from 'n8n-workflow';
 import { ProfileWebhookClientCredentialsOAuth2Api } from '../../credentials/ProfileWebhookClientCredentialsOAuth2Api.credentials';
 import { ProfileWebhookInboundOAuth2Api } from '../../credentials/ProfileWebhookInboundOAuth2Api.credentials';
 import type { Profile } from '../../lib/profiles/types';
-import { getProfileStore } from '../../lib/store/registry';
+import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhook } from '../../nodes/ProfileWebhook/ProfileWebhook.node';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
 import { runExecuteNode, startWebhookNode, TestCredentialsHelper, type WebhookNodeServer } from '../helpers/n8n';
@@ -59,7 +59,7 @@ beforeAll(async () => {
 afterAll(async () => trigger.close());
 
 async function newProfiles(count: number): Promise<Profile[]> {
-	const store = getProfileStore();
+	const store = getProfileEngine();
 	return await Promise.all(
 		Array.from({ length: count }, () =>
 			store.create({ properties: { email: [`loop-${randomUUID().slice(0, 8)}@example.test`], tier: ['silver'] } }),
@@ -122,7 +122,7 @@ describe('Trigger OAuth2: the full loop through n8n-core', () => {
 				profiles.map((p) => ({ state: 'MODIFIED', profileId: p.id })),
 			);
 			for (const profile of profiles) {
-				const now = await getProfileStore().get(profile.id);
+				const now = await getProfileEngine().get(profile.id);
 				expect(now?.properties).toMatchObject({ tier: ['gold'], sources: ['loop'] });
 			}
 			expect(trigger.executions).toHaveLength(executions + 3);
@@ -163,6 +163,6 @@ describe('Trigger OAuth2: the full loop through n8n-core', () => {
 		expect((outcome as Error).message).toContain(
 			'could not get an access token (invalid_client: Client authentication failed: unknown client or wrong secret)',
 		);
-		expect((await getProfileStore().get(profile.id))?.properties.tier).toEqual(['silver']);
+		expect((await getProfileEngine().get(profile.id))?.properties.tier).toEqual(['silver']);
 	});
 });

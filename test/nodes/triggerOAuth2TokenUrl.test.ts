@@ -9,7 +9,7 @@ import type { ICredentialDataDecryptedObject, INodeParameters } from 'n8n-workfl
 
 import { ProfileWebhookApi } from '../../credentials/ProfileWebhookApi.credentials';
 import { ProfileWebhookInboundOAuth2Api } from '../../credentials/ProfileWebhookInboundOAuth2Api.credentials';
-import { getProfileStore } from '../../lib/store/registry';
+import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
 import { runWebhookMethod, startWebhookNode, type TestCredential, type WebhookNodeServer } from '../helpers/n8n';
 
@@ -120,7 +120,7 @@ describe('Trigger OAuth2: the token URL under the webhook path', () => {
 			const call = await callWebhook(server, token);
 			expect(call.status).toBe(200);
 			expect(call.body).toEqual({ state: 'CREATED', profileId: expect.any(String) });
-			const stored = await getProfileStore().findByIdentifier('DEFAULT', 'email', call.email);
+			const stored = await getProfileEngine().findByIdentifier('DEFAULT', 'email', call.email);
 			expect(stored.profile?.properties.plan).toEqual(['gold']);
 			expect(server.executions).toHaveLength(executions + 1);
 			expect(JSON.stringify(server.executions.at(-1))).not.toContain(token);
@@ -156,7 +156,7 @@ describe('Trigger OAuth2: the token URL under the webhook path', () => {
 		expect(call.wwwAuthenticate).toContain('error="insufficient_scope"');
 		expect(call.wwwAuthenticate).toContain('scope="profile:write"');
 		expect(call.body.error).toEqual({ code: 'FORBIDDEN', message: 'The access token lacks the required scope: profile:write' });
-		expect((await getProfileStore().findByIdentifier('DEFAULT', 'email', call.email)).profile).toBeUndefined();
+		expect((await getProfileEngine().findByIdentifier('DEFAULT', 'email', call.email)).profile).toBeUndefined();
 	});
 
 	it("serves the editor's test URL too, and its tokens work at the production URL", async () => {

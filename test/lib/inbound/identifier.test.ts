@@ -75,7 +75,9 @@ describe('resolveIdentifier: from the URL', () => {
 	});
 
 	it('a nested (qs) value is not an identifier', () => {
-		expect(failure({ identifierProperty: 'email', query: qs.parse('email[a]=x') }).code).toBe('MISSING_IDENTIFIER');
+		const nested = failure({ identifierProperty: 'email', query: qs.parse('email[a]=x') });
+		expect(nested).toMatchObject({ status: 400, code: 'BAD_REQUEST' });
+		expect(nested.message).toBe('The identifier in the URL must be a string or a number, not an object');
 	});
 });
 

@@ -194,7 +194,7 @@ describe('readRequestData: forms', () => {
 });
 
 describe('readRequestData: URL parameters', () => {
-	it("GET reads BlueConic's documented URL, parsed with qs as express does", () => {
+	it("GET reads BlueConic's documented URL, parsed with qs as express does; apiKey and access_token are never data", () => {
 		const query = qs.parse(BLUECONIC_QUERY);
 		const result = readRequestData({ method: 'GET', body: {}, query });
 		expect(result).toEqual({
@@ -202,18 +202,37 @@ describe('readRequestData: URL parameters', () => {
 			form: {
 				itemId: '123abc45-ab1c-1234-5678-1a12a12345a1',
 				goalId: '1234567890123_1234567890',
-				apiKey: '12ab3cd4e1a2bcde1abcd',
 				property: 'email',
 				email: 'ada@example.com',
 			},
 			data: {
 				itemId: '123abc45-ab1c-1234-5678-1a12a12345a1',
 				goalId: '1234567890123_1234567890',
-				apiKey: '12ab3cd4e1a2bcde1abcd',
 				property: 'email',
 				email: 'ada@example.com',
 			},
 		});
+	});
+
+	it('a form body cannot carry credentials into the data either', () => {
+		const result = readRequestData({
+			method: 'POST',
+			contentType: 'application/x-www-form-urlencoded',
+			body: { email: 'a@b.c', apiKey: 'k', access_token: 't' },
+			query: { access_token: 't' },
+		});
+		expect(result).toEqual({ kind: 'form', form: { email: 'a@b.c' }, data: { email: 'a@b.c' } });
+	});
+
+	it('refuses JSON nested deeper than the limit with a 400 before reading it', () => {
+		let deep: unknown = 'x';
+		for (let i = 0; i < 10_000; i++) deep = { a: deep };
+		const read = () => readRequestData({ method: 'POST', contentType: 'application/json', body: deep, query: {} });
+		expect(read).toThrow(expect.objectContaining({ status: 400, code: 'BAD_REQUEST' }));
+		expect(read).toThrow('nested more than 64 levels deep');
+		let ok: unknown = 1;
+		for (let i = 0; i < 63; i++) ok = [ok];
+		expect(readRequestData({ method: 'POST', contentType: 'application/json', body: ok, query: {} }).kind).toBe('json');
 	});
 
 	it('GET ignores any body and any size limit', () => {

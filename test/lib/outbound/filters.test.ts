@@ -54,7 +54,7 @@ describe('checkConsent', () => {
 			expect(checkConsent(profile({}, 'GDPR'), ['marketing'])).toEqual({
 				send: false,
 				code: 'NO_CONSENT',
-				reason: 'The profile\'s legislation GDPR needs explicit consent, and the profile has not consented to any of the objectives "marketing".',
+				reason: 'The profile falls under GDPR and has not consented to any of the objectives "marketing".',
 			});
 			expect(checkConsent(profile({ consented_objectives: ['other'] }, 'GDPR'), ['marketing'])).toMatchObject({
 				send: false,
@@ -67,27 +67,25 @@ describe('checkConsent', () => {
 			expect(checkConsent(both, ['marketing'])).toMatchObject({ send: false, code: 'NO_CONSENT' });
 		});
 
-		it('follows the configured opt-in legislations', () => {
+		it('treats a legislation it does not know as the strictest (never looser than GDPR)', () => {
 			const uk = profile({}, 'UK_GDPR');
-			expect(checkConsent(uk, ['marketing'])).toEqual({ send: true });
-			expect(checkConsent(uk, ['marketing'], ['GDPR', 'uk_gdpr'])).toMatchObject({ send: false, code: 'NO_CONSENT' });
+			expect(checkConsent(uk, ['marketing'])).toMatchObject({ send: false, code: 'NO_CONSENT' });
 		});
 	});
 
-	describe('other legislations: unless refused', () => {
+	describe('legislation NONE: unless every selected objective was refused', () => {
 		it('passes without any consent recorded', () => {
 			expect(checkConsent(profile({}, 'NONE'), ['marketing'])).toEqual({ send: true });
-			expect(checkConsent(profile({}, 'CCPA'), ['marketing'])).toEqual({ send: true });
 		});
 
-		it('skips when the profile refused one of the selected objectives', () => {
-			const refused = profile({ refused_objectives: ['marketing'], consented_objectives: ['analytics'] }, 'CCPA');
-			expect(checkConsent(refused, ['analytics', 'marketing'])).toEqual({
+		it('skips only when the profile refused every selected objective (DESIGN 2.1)', () => {
+			const refused = profile({ refused_objectives: ['marketing'] }, 'NONE');
+			expect(checkConsent(refused, ['analytics', 'marketing'])).toEqual({ send: true });
+			expect(checkConsent(refused, ['marketing'])).toEqual({
 				send: false,
 				code: 'NO_CONSENT',
-				reason: 'The profile refused the objective "marketing".',
+				reason: 'The profile refused every one of the objectives "marketing".',
 			});
-			expect(checkConsent(refused, ['analytics'])).toEqual({ send: true });
 		});
 	});
 });
@@ -238,7 +236,6 @@ describe('compileFilters', () => {
 		const filter = compileFilters({ triggerOn: 'propertyChange', triggerProperties: [' email ', 'email', ''], segments: [' vip'] });
 		expect(filter.config.triggerProperties).toEqual(['email']);
 		expect(filter.config.segments).toEqual(['vip']);
-		expect(filter.config.optInLegislations).toEqual(['GDPR']);
 	});
 
 	it('refuses an unknown triggerOn', () => {

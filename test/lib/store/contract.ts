@@ -1,20 +1,19 @@
 /**
- * The ProfileStore contract as a reusable Jest suite: every backend (sqlite.test.ts today, a
+ * The ProfileEngine contract as a reusable Jest suite: every backend (sqlite.test.ts today, a
  * PostgreSQL store later) calls describeProfileStoreContract with a factory for fresh, empty stores.
  */
-import { ValidationError } from '../../../lib/errors';
+import { ProfileWebhookError, ValidationError } from '../../../lib/errors';
 import {
 	MAX_TIMELINE_EVENTS,
-	type Profile,
 	type TimelineEventInput,
 } from '../../../lib/profiles/types';
-import type { ApplyRequest, ProfileStore } from '../../../lib/store/ProfileStore';
+import type { ApplyRequest, ProfileEngine } from '../../../lib/profiles/engine';
 
 export interface StoreHarness {
 	/** A fresh, empty store. */
-	store: ProfileStore;
+	store: ProfileEngine;
 	/** Opens another, independent instance on the same data (as another process would). */
-	reopen(): Promise<ProfileStore>;
+	reopen(): Promise<ProfileEngine>;
 	/** Closes every instance opened and removes the data. */
 	cleanup(): Promise<void>;
 }
@@ -41,7 +40,7 @@ const byEmail = (email: string, extra: Partial<ApplyRequest> = {}): ApplyRequest
 export function describeProfileStoreContract(name: string, makeStore: () => Promise<StoreHarness>): void {
 	describe(`ProfileStore contract: ${name}`, () => {
 		let harness: StoreHarness;
-		let store: ProfileStore;
+		let store: ProfileEngine;
 
 		beforeEach(async () => {
 			harness = await makeStore();
@@ -160,10 +159,10 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 				expect((await store.get(first.id))?.properties.n).toEqual([11]);
 				expect((await store.get(second.id))?.properties.n).toEqual([2]);
 
-				const all = await store.searchByProperty('DEFAULT', 'email', 'shared@example.com', 10);
+				const all = await store.findAllByIdentifier('DEFAULT', 'email', 'shared@example.com', 10);
 				expect(all.map((p) => p.id)).toEqual([first.id, second.id, third.id]);
-				expect(await store.searchByProperty('DEFAULT', 'email', 'shared@example.com', 2)).toHaveLength(2);
-				expect(await store.searchByProperty('DEFAULT', 'email', 'nobody@example.com', 10)).toEqual([]);
+				expect(await store.findAllByIdentifier('DEFAULT', 'email', 'shared@example.com', 2)).toHaveLength(2);
+				expect(await store.findAllByIdentifier('DEFAULT', 'email', 'nobody@example.com', 10)).toEqual([]);
 			});
 		});
 
@@ -200,7 +199,7 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 				);
 				expect(again).toMatchObject({ state: 'MODIFIED', profile: { id: result.profile?.id } });
 				expect(again.changes).toEqual({ visits: { mode: 'sum', before: [1], after: [2] } });
-				expect(await store.searchByProperty('DEFAULT', 'email', 'new@example.com', 10)).toHaveLength(1);
+				expect(await store.findAllByIdentifier('DEFAULT', 'email', 'new@example.com', 10)).toHaveLength(1);
 			});
 
 			it('creates with legislation NONE unless the request names one', async () => {
@@ -215,12 +214,12 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 						events: [{ eventType: 'x' }],
 					}),
 				);
-				expect(result).toEqual({ state: 'NOTFOUND', changes: {}, events: [], ambiguous: false });
+				expect(result).toEqual({ state: 'NOTFOUND', changes: {}, events: [], ambiguous: false, segmentsEntered: [], segmentsLeft: [] });
 				expect(await store.findByIdentifier('DEFAULT', 'email', 'ghost@example.com')).toEqual({
 					profile: undefined,
 					ambiguous: false,
 				});
-				expect(await store.searchByProperty('DEFAULT', 'visits', 1, 10)).toEqual([]);
+				expect(await store.findAllByIdentifier('DEFAULT', 'visits', 1, 10)).toEqual([]);
 			});
 
 			it('UNCHANGED when nothing changes, MODIFIED for properties, events or legislation', async () => {
@@ -255,67 +254,51 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 				expect(await store.get(created.id)).toEqual(byProperty.profile);
 			});
 
-			it('REFUSED by the precondition writes nothing', async () => {
+			it('CONSENT_MISMATCH writes nothing', async () => {
 				const created = await store.create({
+					legislation: 'GDPR',
 					properties: { email: ['ann@example.com'], consented_objectives: ['marketing'] },
 				});
 				const before = await snapshot(created.id);
-				const seen: Profile[] = [];
 				const result = await store.applyByIdentifier(
 					byEmail('ann@example.com', {
-						legislation: 'GDPR',
+						objectives: ['tracking'],
 						imports: [{ property: 'visits', mode: 'sum', values: [1] }],
 						events: [{ eventType: 'x' }],
-						precondition: (profile) => {
-							seen.push(profile);
-							return profile.properties.consented_objectives?.includes('tracking')
-								? undefined
-								: 'no consent for tracking';
-						},
 					}),
 				);
 				expect(result).toMatchObject({
-					state: 'REFUSED',
-					reason: 'no consent for tracking',
+					state: 'CONSENT_MISMATCH',
 					changes: {},
 					events: [],
 					profile: { id: created.id },
 				});
-				expect(seen).toHaveLength(1);
-				expect(seen[0].properties.consented_objectives).toEqual(['marketing']);
+				expect(result.reason).toContain('tracking');
 				expect(await snapshot(created.id)).toBe(before);
 			});
 
-			it('REFUSED on creation creates nothing', async () => {
-				let seen: Profile | undefined;
+			it('CONSENT_MISMATCH on creation creates nothing', async () => {
 				const result = await store.applyByIdentifier(
-					byEmail('new@example.com', {
-						create: true,
-						precondition: (profile) => {
-							seen = profile;
-							return 'refused';
-						},
-					}),
+					byEmail('new@example.com', { create: true, legislation: 'GDPR', objectives: ['tracking'] }),
 				);
-				expect(result).toEqual({ state: 'REFUSED', reason: 'refused', changes: {}, events: [], ambiguous: false });
-				expect(seen?.properties).toEqual({ email: ['new@example.com'] });
+				expect(result).toMatchObject({ state: 'CONSENT_MISMATCH', changes: {}, events: [], ambiguous: false });
+				expect(result.profile).toBeUndefined();
 				expect((await store.findByIdentifier('DEFAULT', 'email', 'new@example.com')).profile).toBeUndefined();
 			});
 
-			it('a precondition that lets the write through sees the profile before it', async () => {
-				await store.create({ properties: { email: ['ann@example.com'], visits: [1] } });
-				let seen: Profile | undefined;
+			it('consent written by the same request counts', async () => {
+				await store.create({ legislation: 'GDPR', properties: { email: ['ann@example.com'], visits: [1] } });
 				const result = await store.applyByIdentifier(
 					byEmail('ann@example.com', {
-						imports: [{ property: 'visits', mode: 'sum', values: [1] }],
-						precondition: (profile) => {
-							seen = profile;
-							return undefined;
-						},
+						objectives: ['tracking'],
+						imports: [
+							{ property: 'consented_objectives', mode: 'add', values: ['tracking'] },
+							{ property: 'visits', mode: 'sum', values: [1] },
+						],
 					}),
 				);
 				expect(result.state).toBe('MODIFIED');
-				expect(seen?.properties.visits).toEqual([1]);
+				expect(result.profile?.properties.visits).toEqual([2]);
 			});
 
 			it('a rejected change set leaves the profile byte for byte as it was', async () => {
@@ -359,7 +342,10 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 			it('refuses a request without an identifier', async () => {
 				await expect(
 					store.applyByIdentifier({ identifier: { property: '', value: 'x' }, create: true }),
-				).rejects.toThrow(ValidationError);
+				).rejects.toMatchObject({ status: 400, code: 'MISSING_IDENTIFIER' });
+				await expect(
+					store.applyByIdentifier({ identifier: { property: 'email', value: { a: 1 } }, create: true }),
+				).rejects.toThrow(ProfileWebhookError);
 			});
 
 			it('concurrent writes to one new profile: one profile, no lost update', async () => {
@@ -378,7 +364,7 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 					),
 				);
 				expect(results.filter((r) => r.state === 'CREATED')).toHaveLength(1);
-				const all = await store.searchByProperty('DEFAULT', 'email', 'busy@example.com', 10);
+				const all = await store.findAllByIdentifier('DEFAULT', 'email', 'busy@example.com', 10);
 				expect(all).toHaveLength(1);
 				expect(all[0].properties.visits).toEqual([writes]);
 				expect(new Set(all[0].properties.tags)).toEqual(new Set(Array.from({ length: writes }, (_, i) => `t${i}`)));
@@ -409,6 +395,8 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 					changes: {},
 					events: [],
 					ambiguous: false,
+					segmentsEntered: [],
+					segmentsLeft: [],
 				});
 				expect(await store.get('no-such-id')).toBeUndefined();
 			});

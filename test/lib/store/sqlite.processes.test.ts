@@ -9,7 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
-import { SqliteProfileStore } from '../../../lib/store/SqliteProfileStore';
+import { ProfileEngine } from '../../../lib/profiles/engine';
+import { SqliteStore } from '../../../lib/store/sqlite/SqliteStore';
+
+const engineAt = (path: string): ProfileEngine => new ProfileEngine(new SqliteStore(path));
 
 const WORKER = join(__dirname, 'storeWorker.js');
 
@@ -105,7 +108,7 @@ describe('SQLite store across processes', () => {
 		const processes = 4;
 		const writes = 250;
 		const email = 'shared@example.com';
-		const store = new SqliteProfileStore(path);
+		const store = engineAt(path);
 		const { id } = await store.create({ properties: { email: [email] } });
 		await store.close();
 
@@ -113,7 +116,7 @@ describe('SQLite store across processes', () => {
 			Array.from({ length: processes }, (_, worker) => ({ kind: 'hammer', path, email, writes, worker })),
 		);
 
-		const reopened = new SqliteProfileStore(path);
+		const reopened = engineAt(path);
 		try {
 			const profile = await reopened.get(id);
 			const visits = profile?.properties.visits?.[0];
@@ -141,18 +144,18 @@ describe('SQLite store across processes', () => {
 	it('6 processes creating the same new identifiers at once make exactly one profile each', async () => {
 		const processes = 6;
 		const identifiers = 40;
-		await new SqliteProfileStore(path).close(); // the schema exists before the race, as in production
+		await engineAt(path).close(); // the schema exists before the race, as in production
 
 		const { results, ms } = await runTogether(
 			Array.from({ length: processes }, (_, worker) => ({ kind: 'createRace', path, identifiers, worker })),
 		);
 
-		const store = new SqliteProfileStore(path);
+		const store = engineAt(path);
 		try {
 			let profiles = 0;
 			let wrongVisits = 0;
 			for (let n = 0; n < identifiers; n++) {
-				const found = await store.searchByProperty('DEFAULT', 'email', `race-${n}@example.com`, 10);
+				const found = await store.findAllByIdentifier('DEFAULT', 'email', `race-${n}@example.com`, 10);
 				profiles += found.length;
 				if (found[0]?.properties.visits?.[0] !== processes) wrongVisits++;
 			}
@@ -185,7 +188,7 @@ describe('SQLite store across processes', () => {
 		await killAfterAck({ kind: 'durableOnce', path, email, marker }, 1);
 
 		expect(integrityCheck(path)).toEqual([{ integrity_check: 'ok' }]);
-		const store = new SqliteProfileStore(path);
+		const store = engineAt(path);
 		try {
 			const { profile } = await store.findByIdentifier('DEFAULT', 'email', email);
 			expect(profile?.properties.marker).toEqual([marker]);
@@ -200,7 +203,7 @@ describe('SQLite store across processes', () => {
 		for (const atLeast of [50, 120]) {
 			acknowledged += await killAfterAck({ kind: 'durableStream', path, email }, atLeast);
 			expect(integrityCheck(path)).toEqual([{ integrity_check: 'ok' }]);
-			const store = new SqliteProfileStore(path);
+			const store = engineAt(path);
 			try {
 				const visits = (await store.findByIdentifier('DEFAULT', 'email', email)).profile?.properties.visits?.[0];
 				console.log(`durability: ${acknowledged} writes acknowledged before SIGKILL, ${visits} found after reopening`);

@@ -3,19 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 
-import type { ProfileStore } from '../../../lib/store/ProfileStore';
-import {
-	SqliteProfileStore,
-	defaultStorePath,
-	openSqliteProfileStore,
-} from '../../../lib/store/SqliteProfileStore';
+import { ProfileEngine } from '../../../lib/profiles/engine';
+import { SqliteStore, defaultStorePath, openSqliteStore, type SqliteStoreOptions } from '../../../lib/store/sqlite/SqliteStore';
 import {
 	SQLITE_MIGRATIONS,
 	SQLITE_SCHEMA_VERSION,
 	migrateSqlite,
 	readSchemaVersion,
 	type SqliteMigration,
-} from '../../../lib/store/sqliteMigrations';
+} from '../../../lib/store/sqlite/migrations';
 import { StoreUnavailableError } from '../../../lib/store/StoreUnavailableError';
 import { describeProfileStoreContract, type StoreHarness } from './contract';
 
@@ -26,9 +22,9 @@ function tempDir(): string {
 async function makeSqliteHarness(): Promise<StoreHarness & { path: string }> {
 	const dir = tempDir();
 	const path = join(dir, 'nested', 'profiles.sqlite');
-	const opened: ProfileStore[] = [];
+	const opened: ProfileEngine[] = [];
 	const open = async () => {
-		const store = await openSqliteProfileStore(path);
+		const store = new ProfileEngine(await openSqliteStore(path));
 		opened.push(store);
 		return store;
 	};
@@ -45,16 +41,21 @@ async function makeSqliteHarness(): Promise<StoreHarness & { path: string }> {
 
 describeProfileStoreContract('SQLite (node:sqlite)', makeSqliteHarness);
 
-describe('SqliteProfileStore', () => {
+/** The engine over a SQLite store at `path`. */
+function engineAt(path: string, options: SqliteStoreOptions = {}): ProfileEngine {
+	return new ProfileEngine(new SqliteStore(path, options));
+}
+
+describe('SqliteStore', () => {
 	const dirs: string[] = [];
-	const stores: ProfileStore[] = [];
+	const stores: Array<{ close(): Promise<void> }> = [];
 	const newDir = () => {
 		const dir = tempDir();
 		dirs.push(dir);
 		return dir;
 	};
 	const open = async (path: string) => {
-		const store = await openSqliteProfileStore(path);
+		const store = new ProfileEngine(await openSqliteStore(path));
 		stores.push(store);
 		return store;
 	};
@@ -74,7 +75,7 @@ describe('SqliteProfileStore', () => {
 		expect(existsSync(path)).toBe(true);
 		expect(statSync(path).mode & 0o777).toBe(0o600);
 		// The constructor does the same, for callers that open it directly.
-		const direct = new SqliteProfileStore(join(newDir(), 'a', 'b', 'profiles.sqlite'));
+		const direct = new SqliteStore(join(newDir(), 'a', 'b', 'profiles.sqlite'));
 		stores.push(direct);
 		expect(existsSync(direct.path)).toBe(true);
 	});
@@ -89,7 +90,7 @@ describe('SqliteProfileStore', () => {
 			db.close();
 		}
 		// Per-connection settings: read them through the store's own connection.
-		const store = new SqliteProfileStore(path, { busyTimeoutMs: 2500 });
+		const store = new SqliteStore(path, { busyTimeoutMs: 2500 });
 		stores.push(store);
 		const connection = (store as unknown as { db: DatabaseSync }).db; // private, read for this check only
 		expect(connection.prepare('PRAGMA synchronous').get()).toEqual({ synchronous: 2 }); // 2 = FULL
@@ -185,8 +186,8 @@ describe('SqliteProfileStore', () => {
 			const db = new DatabaseSync(path);
 			db.exec(`PRAGMA user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
 			db.close();
-			expect(() => new SqliteProfileStore(path)).toThrow(StoreUnavailableError);
-			expect(() => new SqliteProfileStore(path)).toThrow(/newer than this release/);
+			expect(() => new SqliteStore(path)).toThrow(StoreUnavailableError);
+			expect(() => new SqliteStore(path)).toThrow(/newer than this release/);
 		});
 	});
 
@@ -198,7 +199,7 @@ describe('SqliteProfileStore', () => {
 
 		const notADatabase = join(newDir(), 'garbage.sqlite');
 		writeFileSync(notADatabase, 'this is not a database'.repeat(100));
-		expect(() => new SqliteProfileStore(notADatabase)).toThrow(StoreUnavailableError);
+		expect(() => new SqliteStore(notADatabase)).toThrow(StoreUnavailableError);
 	});
 
 	describe('another process holding the write lock', () => {
@@ -210,7 +211,7 @@ describe('SqliteProfileStore', () => {
 
 		it('waits for it and then writes', async () => {
 			const path = join(newDir(), 'profiles.sqlite');
-			const store = new SqliteProfileStore(path, { busyTimeoutMs: 20, maxBusyWaitMs: 5000 });
+			const store = engineAt(path, { busyTimeoutMs: 20, maxBusyWaitMs: 5000 });
 			stores.push(store);
 			const other = holdWriteLock(path);
 			const released = new Promise<void>((resolve) =>
@@ -232,8 +233,9 @@ describe('SqliteProfileStore', () => {
 
 		it('gives up after the bound with 503 STORE_UNAVAILABLE, having written nothing', async () => {
 			const path = join(newDir(), 'profiles.sqlite');
-			const store = new SqliteProfileStore(path, { busyTimeoutMs: 20, maxBusyWaitMs: 200 });
+			const store = engineAt(path, { busyTimeoutMs: 20, maxBusyWaitMs: 200 });
 			stores.push(store);
+			await store.ensureIndexed(['email']); // as the trigger does at activation
 			const other = holdWriteLock(path);
 			try {
 				await expect(
@@ -259,7 +261,7 @@ describe('SqliteProfileStore', () => {
 		await expect(loose.setSentSnapshot('goal', 'id', null)).rejects.toMatchObject({ status: 422 });
 		await expect(
 			loose.applyByIdentifier({ identifier: { property: 'email', value: 'a@example.com' }, legislation: '' }),
-		).rejects.toMatchObject({ status: 422 });
+		).rejects.toMatchObject({ status: 400, code: 'BAD_REQUEST' });
 	});
 
 	it('erasing leaves no copy of the profile in the database files', async () => {

@@ -22,7 +22,8 @@ require.extensions['.ts'] = (module, filename) => {
 	module._compile(outputText, filename);
 };
 
-const { SqliteProfileStore } = require('../../../lib/store/SqliteProfileStore.ts');
+const { ProfileEngine } = require('../../../lib/profiles/engine.ts');
+const { SqliteStore } = require('../../../lib/store/sqlite/SqliteStore.ts');
 
 const task = JSON.parse(process.argv[2]);
 
@@ -92,7 +93,7 @@ async function durableStream(store) {
 }
 
 async function main() {
-	const store = new SqliteProfileStore(task.path, task.options || {});
+	const store = new ProfileEngine(new SqliteStore(task.path, task.options || {}));
 	if (task.kind === 'durableOnce') return durableOnce(store);
 	if (task.kind === 'durableStream') return durableStream(store);
 	const go = waitForGo();

@@ -3,7 +3,7 @@
  * busy_timeout already waits inside each statement; this bounds the rare cases it gives up (or that
  * bypass it) and keeps each wait short, since node:sqlite blocks the event loop while it waits.
  */
-import { StoreUnavailableError } from './StoreUnavailableError';
+import { StoreUnavailableError } from '../StoreUnavailableError';
 
 const SQLITE_BUSY = 5;
 
@@ -26,11 +26,11 @@ function giveUp(error: unknown, waitedMs: number): StoreUnavailableError {
 	);
 }
 
-export async function retryWhileBusy<T>(operation: () => T, maxWaitMs: number): Promise<T> {
+export async function retryWhileBusy<T>(operation: () => T | Promise<T>, maxWaitMs: number): Promise<T> {
 	const started = Date.now();
 	for (let attempt = 0; ; attempt++) {
 		try {
-			return operation();
+			return await operation();
 		} catch (error) {
 			if (!isBusyError(error)) throw error;
 			const waited = Date.now() - started;

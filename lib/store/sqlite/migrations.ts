@@ -6,7 +6,7 @@
  */
 import type { DatabaseSync } from 'node:sqlite';
 
-import { StoreUnavailableError } from './StoreUnavailableError';
+import { StoreUnavailableError } from '../StoreUnavailableError';
 
 export interface SqliteMigration {
 	/** 1, 2, 3, ... in order. */
@@ -62,6 +62,54 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
 				properties TEXT NOT NULL, -- JSON, as last sent
 				updated_at TEXT NOT NULL,
 				PRIMARY KEY (profile_id, goal_id)
+			) STRICT, WITHOUT ROWID;
+		`,
+	},
+	{
+		version: 2,
+		description:
+			'index only identifier properties in use; event counts; change feed, cursors, idempotency keys, segment definitions',
+		sql: `
+			-- The identifier index held every value of every property (about 9 WAL pages per update).
+			-- Now only the properties in use as identifiers are indexed: each is recorded here and
+			-- filled from the profiles on first use, so existing stores rebuild what they need.
+			CREATE TABLE indexed_properties (
+				property TEXT PRIMARY KEY,
+				created_at TEXT NOT NULL
+			) STRICT, WITHOUT ROWID;
+			DELETE FROM identifiers;
+
+			-- The timeline cap is checked on this count instead of a delete per write.
+			ALTER TABLE profiles ADD COLUMN event_count INTEGER NOT NULL DEFAULT 0;
+			UPDATE profiles SET event_count = (SELECT count(*) FROM timeline_events t WHERE t.profile_seq = profiles.seq);
+
+			-- Every committed change set, in commit order (a single writer at a time makes seq that order).
+			CREATE TABLE change_feed (
+				seq INTEGER PRIMARY KEY AUTOINCREMENT,
+				profile_id TEXT NOT NULL,
+				entry TEXT NOT NULL -- JSON ChangeFeedInput
+			) STRICT;
+			CREATE INDEX change_feed_by_profile ON change_feed (profile_id);
+
+			CREATE TABLE feed_cursors (
+				consumer_id TEXT PRIMARY KEY,
+				seq INTEGER NOT NULL
+			) STRICT, WITHOUT ROWID;
+
+			CREATE TABLE idempotency_keys (
+				scope TEXT NOT NULL,
+				key TEXT NOT NULL,
+				answer TEXT NOT NULL, -- JSON
+				expires_at TEXT NOT NULL,
+				PRIMARY KEY (scope, key)
+			) STRICT, WITHOUT ROWID;
+			CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+
+			CREATE TABLE segments (
+				name TEXT PRIMARY KEY,
+				description TEXT NOT NULL,
+				conditions TEXT NOT NULL, -- JSON
+				updated_at TEXT NOT NULL
 			) STRICT, WITHOUT ROWID;
 		`,
 	},
