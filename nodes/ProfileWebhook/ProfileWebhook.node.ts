@@ -26,7 +26,9 @@ import {
 	type ItemProfile,
 	type WebhookSettings,
 } from '../../lib/outbound/webhookConfig';
+import type { ProfileEngine } from '../../lib/profiles/engine';
 import { getProfileEngine } from '../../lib/store/registry';
+import { profileStoreCredential, storeSelection } from '../shared/profileStore';
 import { configurationFailure } from '../shared/configurationError';
 import { webhookProperties } from './description';
 
@@ -172,6 +174,7 @@ export class ProfileWebhook implements INodeType {
 			{ type: NodeConnectionTypes.Main, displayName: 'Skipped' },
 		],
 		credentials: [
+			profileStoreCredential,
 			{
 				name: 'profileWebhookApi',
 				required: true,
@@ -212,7 +215,12 @@ export class ProfileWebhook implements INodeType {
 		const includeRequest = Boolean(options.includeRequest) || this.getMode() === 'manual';
 		const authentication = String(this.getNodeParameter('authentication', 0, 'none'));
 		const credentialType = CREDENTIAL_TYPES[authentication];
-		const store = getProfileEngine();
+		let store: ProfileEngine;
+		try {
+			store = getProfileEngine(await storeSelection(this));
+		} catch (error) {
+			throw configurationFailure(node, error, 'profile store');
+		}
 		const goalId = `${this.getWorkflow().id ?? 'workflow'}:${node.id}`;
 
 		const sendOnce = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> => {

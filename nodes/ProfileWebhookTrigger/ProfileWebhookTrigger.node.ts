@@ -29,7 +29,9 @@ import {
 	type CompiledInboundOAuth2,
 } from '../../lib/inbound/oauth';
 import { assertAllowed } from '../../lib/inbound/ipAllowlist';
-import { getProfileEngine } from '../../lib/store/registry';
+import { checkStoreSelection, getProfileEngine } from '../../lib/store/registry';
+import { StoreUnavailableError } from '../../lib/store/StoreUnavailableError';
+import { profileStoreCredential, storeSelection } from '../shared/profileStore';
 import { triggerProperties } from './description';
 import { INBOUND_OAUTH2_CREDENTIAL, n8nHttpFetch, readInboundOAuth2Settings } from './inboundOAuth2';
 
@@ -91,12 +93,22 @@ function webhookPath(context: ParameterReader): string {
 /** Parameters and, in OAuth2 mode, the credential: a NodeOperationError that lists every problem. */
 async function checkConfiguration(context: IHookFunctions): Promise<void> {
 	const config = compiledConfig(context);
+	const selection = await storeSelection(context);
+	try {
+		// The embedded store in queue mode or multi-main, or unusable PostgreSQL settings: refused
+		// here, at activation, rather than answered 503 on every call.
+		checkStoreSelection(selection);
+	} catch (error) {
+		throw configurationFailure(context.getNode(), error, 'profile store');
+	}
 	try {
 		// Lookups by the identifier property are indexed from the first request on; indexing an
 		// existing store is a one-off scan, done here rather than inside a caller's request.
-		await getProfileEngine().ensureIndexed([config.identifierProperty]);
+		await getProfileEngine(selection).ensureIndexed([config.identifierProperty]);
 	} catch (error) {
-		throw configurationFailure(context.getNode(), error, 'profile store');
+		// A store that cannot be reached now does not keep the workflow inactive: calls answer 503
+		// until it is back, and the first one indexes.
+		if (!(error instanceof StoreUnavailableError)) throw configurationFailure(context.getNode(), error, 'profile store');
 	}
 	if (config.authentication !== 'oAuth2') return;
 	try {
@@ -177,6 +189,7 @@ export class ProfileWebhookTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
+			profileStoreCredential,
 			{
 				name: 'profileWebhookApi',
 				required: true,
@@ -285,7 +298,7 @@ export class ProfileWebhookTrigger implements INodeType {
 					body: req.body,
 					rawBody: req.rawBody,
 				},
-				getProfileEngine(),
+				getProfileEngine(await storeSelection(this)),
 				secret,
 				{ verifyBearer },
 				{ source: `trigger:${this.getWorkflow().id ?? ''}` },
