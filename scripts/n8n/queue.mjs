@@ -346,10 +346,11 @@ export async function startQueue(options = {}) {
 			},
 			start: async () => {
 				const t = Date.now();
-				await spawnRole('worker', 'worker', workerSpec);
+				const entry = await spawnRole('worker', 'worker', workerSpec);
 				const url = `http://127.0.0.1:${workerHealth}/healthz/readiness`;
 				while ((await httpStatus(url)) !== 200) {
-					check(url);
+					if (entry.exited) throw new Error(`the worker exited (${entry.exited.code ?? entry.exited.signal}); log ${entry.logFile}:\n${tailOf(entry.logFile)}`);
+					if (Date.now() - t > startTimeoutMs) throw new Error(`the restarted worker was not ready within ${seconds(startTimeoutMs)}`);
 					await sleep(200);
 				}
 				return Date.now() - t;
