@@ -17,6 +17,21 @@ export default tseslint.config(
 		},
 	},
 	{
+		// lib/ is the engine: no n8n imports at all (DESIGN 1). Nodes translate; lib/ decides.
+		files: ['lib/**/*.ts'],
+		rules: {
+			'no-restricted-imports': [
+				'error',
+				{
+					patterns: [
+						{ regex: '^(n8n-workflow|n8n-core|@n8n/.*)$', message: 'lib/ never imports n8n: translate in the node (nodes/) instead.' },
+						{ regex: '^(\\.\\./)+(nodes|credentials)/', message: 'lib/ never imports nodes or credentials.' },
+					],
+				},
+			],
+		},
+	},
+	{
 		files: ['test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
 		rules: { 'no-console': 'off' },
 	},

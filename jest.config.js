@@ -9,10 +9,12 @@ module.exports = {
 	globalTeardown: '<rootDir>/test/helpers/postgres-global-teardown.js',
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
-		// ip-cidr 4 is ESM-only; Node 24 loads it with require(), Jest needs it transformed.
-		'node_modules/ip-cidr/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs' }, isolatedModules: true }],
+		// ip-cidr 4 and jose 6 are ESM-only; Node 24 loads them with require(), Jest needs them transformed.
+		'node_modules/(ip-cidr|jose)/.+\\.js$': ['ts-jest', { tsconfig: { allowJs: true, module: 'commonjs', esModuleInterop: true }, isolatedModules: true }],
 	},
-	transformIgnorePatterns: ['/node_modules/(?!ip-cidr/)'],
+	transformIgnorePatterns: ['/node_modules/(?!(ip-cidr|jose)/)'],
+	// ip-cidr's default import of the CommonJS ip-address, as Node resolves it (see the shim).
+	moduleNameMapper: { '^ip-address$': '<rootDir>/test/helpers/ipAddressDefault.js' },
 	testTimeout: 30000,
 	reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

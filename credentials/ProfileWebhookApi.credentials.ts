@@ -15,7 +15,9 @@ import { profileWebhookIcon } from './common';
 export class ProfileWebhookApi implements ICredentialType {
 	name = 'profileWebhookApi';
 
-	displayName = 'Profile Webhook API Key API';
+	// The rule wants "API" at the end; "Profile Webhook API Key API" read as a typo to users.
+	// eslint-disable-next-line n8n-nodes-base/cred-class-field-display-name-missing-api
+	displayName = 'Profile Webhook API Key';
 
 	icon: Icon = profileWebhookIcon;
 

@@ -163,7 +163,17 @@ export class ProfileWebhookInboundOAuth2Api implements ICredentialType {
 			typeOptions: { minValue: 0, maxValue: 3600 },
 			default: 60,
 			description:
-				'How long an "active" answer is reused (never past the token\'s expiry); 0 asks every time. A revoked token is accepted until then.',
+				'How long an "active" answer is reused (never past the token\'s expiry); 0 asks every time. A revoked token is accepted until then. "Not active" answers are reused for 30 seconds.',
+			displayOptions: { show: { verification: ['introspection'] } },
+		},
+		{
+			displayName: 'Max Introspections per Second',
+			name: 'introspectionMaxPerSecond',
+			type: 'number',
+			typeOptions: { minValue: 1, maxValue: 1000 },
+			default: 10,
+			description:
+				'Bound on calls to the introspection endpoint (tokens not in the cache). Requests beyond it are answered 503 with Retry-After, so unknown tokens cannot flood the authorization server.',
 			displayOptions: { show: { verification: ['introspection'] } },
 		},
 		{

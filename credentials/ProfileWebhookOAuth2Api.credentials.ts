@@ -46,12 +46,25 @@ export class ProfileWebhookOAuth2Api implements ICredentialType {
 			placeholder: 'https://auth.example.com/oauth2/token',
 		},
 		{
+			displayName: 'Client Secret',
+			name: 'clientSecret',
+			type: 'string',
+			typeOptions: { password: true },
+			default: '',
+			description:
+				'Leave empty for a public client (PKCE without a secret): n8n then sends only the client ID to the token URL.',
+		},
+		{
+			// Required: n8n puts `scope=` into the authorization URL even when this is empty, and
+			// authorization servers refuse an empty scope.
 			displayName: 'Scope',
 			name: 'scope',
 			type: 'string',
 			default: '',
-			placeholder: 'offline_access api:write',
-			description: 'Space-separated scopes; ask for offline_access to get a refresh token',
+			required: true,
+			placeholder: 'openid offline_access api:write',
+			description:
+				'Space-separated scopes (required). Ask for offline_access to get a refresh token.',
 		},
 		{
 			displayName: 'Auth URI Query Parameters',

@@ -69,6 +69,20 @@ const successors = new Map<string, TokenSet>();
 /** Enough for many credentials over many token lifetimes; the oldest links are dropped first. */
 const MAX_SUCCESSORS = 1000;
 
+/**
+ * Access tokens an API refused in this process (a node that sends on its own connections reports
+ * them), so the next exchange does not hand out the same token again first.
+ */
+const refusedAccessTokens = new Set<string>();
+
+/** Records that an API answered 401 to this access token. */
+export function noteRefusedAccessToken(accessToken: string): void {
+	refusedAccessTokens.add(accessToken);
+	while (refusedAccessTokens.size > MAX_SUCCESSORS) {
+		refusedAccessTokens.delete(refusedAccessTokens.values().next().value as string);
+	}
+}
+
 function remember(spent: string, tokens: TokenSet): void {
 	successors.delete(spent);
 	successors.set(spent, tokens);
@@ -167,7 +181,9 @@ export async function ensureAccessToken(
 					refreshToken: credentials.refreshToken,
 				}
 			: undefined);
-	const refused = options.afterRefusal && current?.accessToken === credentials.accessToken;
+	const refused =
+		(options.afterRefusal && current?.accessToken === credentials.accessToken) ||
+		(current !== undefined && refusedAccessTokens.has(current.accessToken));
 	if (current && !refused && (!current.expiresAt || now() < current.expiresAt)) return current;
 
 	const key = flightKey(credentials, known.refreshToken);
@@ -189,4 +205,5 @@ export async function ensureAccessToken(
 export function resetRefreshTokenCache(): void {
 	inFlight.clear();
 	successors.clear();
+	refusedAccessTokens.clear();
 }

@@ -1,5 +1,5 @@
 /**
- * API key authentication for incoming requests, and removal of secrets from what is emitted.
+ * API key authentication for incoming requests (what is emitted is redacted by ./redaction).
  * Messages never contain the key, expected or received.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
@@ -78,43 +78,4 @@ function digest(value: string): Buffer {
 /** Constant-time equality; hashing first gives equal lengths, so timingSafeEqual cannot throw. */
 function keysEqual(received: string, expected: string): boolean {
 	return timingSafeEqual(digest(received), digest(expected));
-}
-
-export interface RedactOptions {
-	/** Header names to remove (any case). `authorization`, `proxy-authorization` and `cookie` always are. */
-	headerNames?: readonly string[];
-	/** URL parameter names to remove (any case), for example `apiKey`. */
-	queryNames?: readonly string[];
-}
-
-/** Headers that carry credentials whatever the authentication chosen (cookie: an n8n session). */
-const ALWAYS_REDACTED_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
-
-/**
- * Copies of the request's headers and query without secrets, for the output item. Names are
- * matched without regard to case. The inputs are not modified.
- */
-export function redactSecrets<H extends object, Q extends object>(
-	request: { headers?: H; query?: Q },
-	options: RedactOptions = {},
-): { headers: Partial<H>; query: Partial<Q> } {
-	const headerNames = new Set(
-		[...ALWAYS_REDACTED_HEADERS, ...(options.headerNames ?? [])].map((n) => n.toLowerCase()),
-	);
-	const queryNames = new Set((options.queryNames ?? []).map((n) => n.toLowerCase()));
-	return {
-		headers: without(request.headers, headerNames),
-		query: without(request.query, queryNames),
-	};
-}
-
-function without<T extends object>(source: T | undefined, names: Set<string>): Partial<T> {
-	const copy: Record<string, unknown> = {};
-	if (!source) return copy as Partial<T>;
-	for (const [key, value] of Object.entries(source)) {
-		if (names.has(key.toLowerCase())) continue;
-		// defineProperty: a "__proto__" key stays an ordinary own property of the copy.
-		Object.defineProperty(copy, key, { value, enumerable: true, writable: true, configurable: true });
-	}
-	return copy as Partial<T>;
 }

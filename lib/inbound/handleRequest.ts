@@ -15,11 +15,14 @@ import {
 } from '../profiles/types';
 import { parseLegislation } from '../profiles/consent';
 import type { ApplyResult, ProfileEngine, RecordAnswer, RecordInput } from '../profiles/engine';
-import { redactSecrets, verifyApiKey } from './apiKey';
+import { verifyApiKey } from './apiKey';
+import { redactFields, redactSecrets } from './redaction';
 import { firstString } from './firstString';
+import { eventIdOf } from './idempotency';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
 import { CREDENTIAL_FIELDS, readRequestData, type RequestData } from './requestData';
+import { verifySignature } from './signatures';
 import type { CompiledTriggerConfig } from './triggerConfig';
 
 export interface InboundRequest {
@@ -45,6 +48,10 @@ export interface AuthenticationOptions {
 	 * WWW-Authenticate header, or 503). Required when the trigger's authentication is `oAuth2`.
 	 */
 	verifyBearer?: (authorization: string | string[] | undefined) => Promise<unknown>;
+	/** The HMAC keys of the signature credential (see signatures.ts); required when requests are signed. */
+	signatureKeys?: readonly Buffer[];
+	/** For tests: the time the signature's timestamp is compared with. */
+	now?: () => number;
 }
 
 export type ProfileState = 'CREATED' | 'MODIFIED' | 'UNCHANGED' | 'NOTFOUND' | 'CONSENT_MISMATCH';
@@ -183,8 +190,8 @@ function toOutcome(
 export interface HandleOptions {
 	/** Who writes, for the change feed (default `trigger`). */
 	source?: string;
-	/** A delivery's event id and window: a repeat answers the first answer and writes nothing. */
-	idempotency?: { scope: string; key: string; windowMs: number };
+	/** Where idempotency keys of this trigger live (workflow and node): keys are per trigger. */
+	idempotencyScope?: string;
 }
 
 export async function handleProfileRequest(
@@ -228,6 +235,16 @@ export async function handleProfileRequest(
 		}
 		await authentication.verifyBearer(request.headers.authorization);
 	}
+	if (config.signature) {
+		if (!authentication.signatureKeys?.length) {
+			throw new ProfileWebhookError(
+				401,
+				'UNAUTHORIZED',
+				'This webhook checks signatures but has no signing secret: select a Profile Webhook Signature credential',
+			);
+		}
+		verifySignature(config.signature, authentication.signatureKeys, request, (authentication.now ?? Date.now)());
+	}
 
 	const data = readRequestData({
 		method: request.method,
@@ -237,6 +254,13 @@ export async function handleProfileRequest(
 		query: request.query,
 		maxBodySize: config.maxBodySize,
 	});
+	const eventId = eventIdOf(config.idempotency, request, data);
+	// Keys are scoped to this trigger: two triggers receiving the same id from two platforms are
+	// two deliveries.
+	const idempotency =
+		eventId && config.idempotency
+			? { scope: options.idempotencyScope ?? 'trigger', key: eventId, windowMs: config.idempotency.windowMs }
+			: undefined;
 	const records: Array<{ record: RequestData; index?: number }> = config.records
 		? config.records
 				.select(data.data)
@@ -275,7 +299,9 @@ export async function handleProfileRequest(
 		objectives: config.objectives,
 		source: options.source ?? 'trigger',
 		records: plans.map((plan) => ('error' in plan ? plan : ({ ...plan } as RecordInput))),
-		...(options.idempotency ? { idempotency: options.idempotency } : {}),
+		// A repeated event id inside the window answers the first delivery's answer and writes
+		// nothing; the engine keeps the keys in the store, in the same transaction as the write.
+		...(idempotency ? { idempotency } : {}),
 	});
 
 	const redactedRequest = redactedView(request, data, secret);
@@ -327,14 +353,15 @@ function redactedView(request: InboundRequest, data: RequestData, secret: ApiKey
 	const headerNames = secret ? [secret.headerName] : [];
 	const redacted = redactSecrets(
 		{ headers: request.headers, query: request.query },
-		// access_token: RFC 6750's URL form of a bearer token, never accepted but never echoed either.
+		// The policy (./redaction) removes apiKey and access_token (RFC 6750's URL form of a bearer
+		// token) too; CREDENTIAL_FIELDS are named for clarity.
 		{ headerNames, queryNames: [...CREDENTIAL_FIELDS] },
 	);
 	return {
 		method: request.method,
 		query: redacted.query,
 		headers: redacted.headers,
-		body: data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body,
+		body: redactFields(data.kind === 'query' ? {} : data.kind === 'json' ? data.data : request.body),
 	};
 }
 

@@ -8,7 +8,9 @@ import { compileFieldSelector, type CompiledFieldSelector } from '../mapping/fie
 import { compileRecordSelector, type CompiledRecordSelector } from '../mapping/records';
 import { parseImportMode } from '../profiles/applyImport';
 import type { ImportMode } from '../profiles/types';
+import { compileIdempotency, type CompiledIdempotency } from './idempotency';
 import { compileAllowlist, type CompiledAllowlist } from './ipAllowlist';
+import { compileSignatureRule, type SignatureRule } from './signatures';
 
 export type TriggerAuthentication = 'apiKey' | 'oAuth2' | 'none';
 
@@ -32,6 +34,12 @@ export interface TriggerSettings {
 	emitUnmatched?: boolean;
 	identifierField?: string;
 	recordsPath?: string;
+	/** `none` (default) or a signature scheme; the secrets come from the signature credential. */
+	signature?: string;
+	signatureToleranceSeconds?: number;
+	/** A header name or a JsonPath (starting with $) holding the event id. */
+	idempotencyKey?: string;
+	idempotencyWindowSeconds?: number;
 }
 
 export interface CompiledMapping {
@@ -62,6 +70,10 @@ export interface CompiledTriggerConfig {
 	maxBodySize: number;
 	emitUnmatched: boolean;
 	records?: CompiledRecordSelector;
+	/** Set when requests must be signed (checked before the body is read). */
+	signature?: SignatureRule;
+	/** Set when repeated deliveries of an event are answered from the first one. */
+	idempotency?: Pick<CompiledIdempotency, 'eventId' | 'windowMs'>;
 }
 
 export function splitList(value: string | undefined): string[] {
@@ -140,6 +152,9 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 		issues.push({ target: 'Max Body Size (KB)', message: `${maxBodySizeKb} is not a positive size` });
 	}
 
+	const signature = compileSignatureRule(settings.signature, settings.signatureToleranceSeconds, issues);
+	const idempotency = compileIdempotency(settings.idempotencyKey, settings.idempotencyWindowSeconds, issues);
+
 	if (issues.length) throw new ConfigurationError(issues);
 	return {
 		settings,
@@ -156,6 +171,8 @@ export function compileTriggerConfig(settings: TriggerSettings): CompiledTrigger
 		maxBodySize: Math.round(maxBodySizeKb * 1024),
 		emitUnmatched: settings.emitUnmatched ?? false,
 		records,
+		...(signature ? { signature } : {}),
+		...(idempotency ? { idempotency } : {}),
 	};
 }
 

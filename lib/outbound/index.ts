@@ -16,3 +16,21 @@ export type { Jitter, Outcome, RetryInfo, RetryOptions, RetryResult } from './re
 export { mapWithConcurrency } from './concurrency';
 export { compileResponseMappings, matchValues } from './responseMapping';
 export type { CompiledResponseMapping, CompiledResponseMappings, ResponseMapping } from './responseMapping';
+export { compileWebhookConfig, getWebhookConfig } from './webhookConfig';
+export type { CompiledWebhookConfig, WebhookSettings } from './webhookConfig';
+export { profileFromItem, propertiesFromFields, snapshotKey } from './itemProfile';
+export type { ItemProfile, ItemProfileResult } from './itemProfile';
+export { deliverItems, parseBody, showRequest, writeSentSnapshots } from './delivery';
+export type {
+	DeliveryOptions,
+	DeliveryResult,
+	DeliveryStore,
+	HttpAnswer,
+	ItemSettings,
+	SendOutcome,
+	SendRequest,
+	ShownRequest,
+	SnapshotEntry,
+} from './delivery';
+export { createPooledClient, RequestFailedError } from './httpClient';
+export type { EgressRules, PooledAnswer, PooledClient, PooledClientOptions, PooledRequest } from './httpClient';

@@ -224,6 +224,9 @@ export class ProfileEngine {
 	private readonly newId: () => string;
 	private readonly pageSize: number;
 	private readonly compiledSegments = new Map<string, CompiledSegment>();
+	private readonly changeListeners = new Set<() => void>();
+	/** Change feed entries appended by this process; a write that moved it wakes the listeners. */
+	private feedWrites = 0;
 
 	constructor(
 		readonly store: ProfileStore,
@@ -259,7 +262,7 @@ export class ProfileEngine {
 			}
 		});
 		try {
-			return await this.store.write(async (tx) => {
+			return await this.write(async (tx) => {
 				const now = this.now();
 				if (idempotency) {
 					const seen = await tx.getIdempotency(idempotency.scope, idempotency.key, now.toISOString());
@@ -334,7 +337,7 @@ export class ProfileEngine {
 		const requested = options.legislation === undefined ? undefined : parseLegislation(options.legislation);
 		const normalized = normalizeTimelineEvents(events, this.now().toISOString(), this.newId);
 		try {
-			return await this.store.write(async (tx) => {
+			return await this.write(async (tx) => {
 				const stored = await tx.profileById(profileId);
 				if (!stored) return emptyResult('NOTFOUND');
 				const ctx = await this.writeContext(tx, options.source ?? 'engine', this.now());
@@ -359,7 +362,7 @@ export class ProfileEngine {
 	): Promise<ApplyResult> {
 		checkText('profileId', profileId);
 		try {
-			return await this.store.write(async (tx) => {
+			return await this.write(async (tx) => {
 				const stored = await tx.profileById(profileId);
 				if (!stored) return emptyResult('NOTFOUND');
 				const next = recordConsent(stored.profile.properties, change);
@@ -392,7 +395,7 @@ export class ProfileEngine {
 		}));
 		const events = normalizeTimelineEvents(input.events ?? [], this.now().toISOString(), this.newId);
 		try {
-			return await this.store.write(async (tx) => {
+			return await this.write(async (tx) => {
 				if (await tx.profileById(id)) {
 					throw new ValidationError([{ target: 'id', message: `a profile with id ${id} already exists` }]);
 				}
@@ -571,6 +574,15 @@ export class ProfileEngine {
 		return this.read((tx) => tx.readChanges(afterSeq, limit));
 	}
 
+	/**
+	 * Called after a write of this process committed change feed entries. Other processes' writes
+	 * are seen by polling the feed. Returns the function that stops listening.
+	 */
+	onChange(listener: () => void): () => void {
+		this.changeListeners.add(listener);
+		return () => this.changeListeners.delete(listener);
+	}
+
 	async lastChangeSeq(): Promise<number> {
 		return this.read((tx) => tx.lastChangeSeq());
 	}
@@ -681,7 +693,7 @@ export class ProfileEngine {
 		const progress: ReevaluationProgress = { scanned: 0, total, entered: 0, left: 0 };
 		let after = 0;
 		for (;;) {
-			const last = await this.store.write(async (tx) => {
+			const last = await this.write(async (tx) => {
 				const ctx = await this.writeContext(tx, source, this.now());
 				const page = await tx.scanProfiles(after, this.pageSize);
 				for (const stored of page) {
@@ -955,6 +967,26 @@ export class ProfileEngine {
 			...(legislationBefore !== undefined ? { legislation: { before: legislationBefore, after: profile.legislation } } : {}),
 		};
 		await ctx.tx.appendChange(entry);
+		this.feedWrites++;
+	}
+
+	/**
+	 * A write transaction that wakes this process's change listeners once it committed change feed
+	 * entries (a Profile Change Trigger then reads at once instead of at its next poll).
+	 */
+	private async write<T>(work: (tx: StoreTransaction) => Promise<T>): Promise<T> {
+		const before = this.feedWrites;
+		const result = await this.store.write(work);
+		if (this.feedWrites !== before) {
+			for (const listener of this.changeListeners) {
+				try {
+					listener();
+				} catch {
+					// a listener's failure is its own; the write has committed
+				}
+			}
+		}
+		return result;
 	}
 
 	private async withTimeline(tx: StoreTransaction, stored: StoredProfile, timeline: boolean | undefined): Promise<Profile> {

@@ -2,6 +2,7 @@ import {
 	NodeApiError,
 	NodeConnectionTypes,
 	NodeOperationError,
+	type ICredentialDataDecryptedObject,
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
@@ -11,24 +12,25 @@ import {
 	type JsonObject,
 } from 'n8n-workflow';
 
+import { ProfileWebhookApi } from '../../credentials/ProfileWebhookApi.credentials';
 import { describeCredentialFailure, findCredentialFailure } from '../../lib/auth/credentialFailure';
-import { CredentialGate } from '../../lib/auth/credentialGate';
-import { redactSecrets } from '../../lib/inbound/apiKey';
-import { mapWithConcurrency } from '../../lib/outbound/concurrency';
-import type { OutgoingRequest } from '../../lib/outbound/request';
-import { sendWithRetries, type Outcome } from '../../lib/outbound/retry';
+import { noteRefusedAccessToken } from '../../lib/auth/refreshTokenExchange';
 import {
-	completeDelivery,
-	getWebhookConfig,
-	prepareDelivery,
-	profileFromItem,
-	type CompiledWebhookConfig,
-	type ItemProfile,
-	type WebhookSettings,
-} from '../../lib/outbound/webhookConfig';
+	deliverItems,
+	parseBody,
+	type DeliveryResult,
+	type HttpAnswer,
+	type ItemSettings,
+	type SendOutcome,
+	type SendRequest,
+} from '../../lib/outbound/delivery';
+import { createAuthenticatedSend, type RequestAuth } from '../../lib/outbound/authenticatedSend';
+import { createPooledClient, type EgressRules, type PooledClient } from '../../lib/outbound/httpClient';
+import type { OutgoingRequest } from '../../lib/outbound/request';
+import { getWebhookConfig, type WebhookSettings } from '../../lib/outbound/webhookConfig';
 import type { ProfileEngine } from '../../lib/profiles/engine';
 import { getProfileEngine } from '../../lib/store/registry';
-import { profileStoreCredential, storeSelection } from '../shared/profileStore';
+import { storeSelection } from '../shared/profileStore';
 import { configurationFailure } from '../shared/configurationError';
 import { webhookProperties } from './description';
 
@@ -44,7 +46,8 @@ const CREDENTIAL_TYPES: Record<string, string | undefined> = {
 const CREDENTIAL_HELP: Record<string, { typeDisplayName: string; renewWhat: string }> = {
 	profileWebhookOAuth2Api: {
 		typeDisplayName: 'Profile Webhook OAuth2 API',
-		renewWhat: 'Open the credential and reconnect it (Connect my account).',
+		renewWhat:
+			'Open the credential and click Connect to connect the account again (if connecting fails, the popup window shows why).',
 	},
 	profileWebhookClientCredentialsOAuth2Api: {
 		typeDisplayName: 'Profile Webhook Client Credentials OAuth2 API',
@@ -62,43 +65,54 @@ const list = (value: unknown): string[] =>
 		.map((part) => part.trim())
 		.filter(Boolean);
 
-function readSettings(context: IExecuteFunctions): WebhookSettings {
-	const headers = context.getNodeParameter('headers', 0, {}) as {
-		header?: Array<{ name: string; value: string }>;
-	};
-	const mappings = context.getNodeParameter('responseMappings', 0, {}) as {
-		mapping?: WebhookSettings['responseMappings'];
-	};
-	const method = String(context.getNodeParameter('method', 0, 'POST'));
-	const triggerOn = context.getNodeParameter('triggerOn', 0, 'propertyChange') as WebhookSettings['triggerOn'];
-	return {
-		profileSource: context.getNodeParameter('profileSource', 0, 'input') as WebhookSettings['profileSource'],
-		segments: list(context.getNodeParameter('segments', 0, '')),
-		objectives: list(context.getNodeParameter('objectives', 0, '')),
+/** Every parameter of one item (an n8n expression in any of them is evaluated for that item). */
+function readItemSettings(context: IExecuteFunctions, index: number): ItemSettings {
+	const parameter = <T>(name: string, fallback: T): T => context.getNodeParameter(name, index, fallback) as T;
+	const headers = parameter<{ header?: Array<{ name: string; value: string }> }>('headers', {});
+	const mappings = parameter<{ mapping?: WebhookSettings['responseMappings'] }>('responseMappings', {});
+	const method = String(parameter('method', 'POST'));
+	const triggerOn = parameter<WebhookSettings['triggerOn']>('triggerOn', 'propertyChange');
+	const profileSource = parameter<WebhookSettings['profileSource']>('profileSource', 'input');
+	const settings: WebhookSettings = {
+		profileSource,
+		segments: list(parameter('segments', '')),
+		objectives: list(parameter('objectives', '')),
 		triggerOn,
-		triggerProperties:
-			triggerOn === 'propertyChange' ? list(context.getNodeParameter('triggerProperties', 0, '')) : [],
-		triggerEvents: triggerOn === 'event' ? list(context.getNodeParameter('triggerEvents', 0, '')) : [],
+		triggerProperties: triggerOn === 'propertyChange' ? list(parameter('triggerProperties', '')) : [],
+		triggerEvents: triggerOn === 'event' ? list(parameter('triggerEvents', '')) : [],
 		method,
-		url: String(context.getNodeParameter('url', 0, '')),
+		url: String(parameter('url', '')),
 		headers: (headers.header ?? []).map((h) => ({ name: String(h.name ?? ''), value: String(h.value ?? '') })),
-		bodyFormat:
-			method === 'GET'
-				? 'json'
-				: (context.getNodeParameter('bodyFormat', 0, 'json') as WebhookSettings['bodyFormat']),
-		body: method === 'GET' ? '' : String(context.getNodeParameter('body', 0, '')),
+		bodyFormat: method === 'GET' ? 'json' : parameter<WebhookSettings['bodyFormat']>('bodyFormat', 'json'),
+		body: method === 'GET' ? '' : String(parameter('body', '')),
 		responseMappings: (mappings.mapping ?? []).map((m) => ({
 			path: String(m.path ?? ''),
 			property: String(m.property ?? ''),
 			mode: String(m.mode ?? 'set'),
 		})),
 	};
-}
-
-interface HttpAnswer {
-	status: number;
-	headers: Record<string, string | string[] | undefined>;
-	body: unknown;
+	const options = parameter<IDataObject>('options', {});
+	let config;
+	try {
+		config = getWebhookConfig(settings);
+	} catch (error) {
+		throw configurationFailure(context.getNode(), error);
+	}
+	return {
+		config,
+		lookup:
+			profileSource === 'lookup'
+				? {
+						property: String(parameter('lookupProperty', '')),
+						value: String(parameter('lookupValue', '')),
+						domainGroup: String(parameter('domainGroup', 'DEFAULT')),
+					}
+				: undefined,
+		identifierProperty: String(options.identifierProperty ?? 'email').trim() || 'email',
+		retries: Math.max(0, Math.floor(Number(options.retries ?? 3))),
+		timeoutMs: Math.max(1, Number(options.timeout ?? 10000)),
+		includeRequest: Boolean(options.includeRequest),
+	};
 }
 
 /** The status, headers and body of an HTTP error thrown by n8n's request helpers, if it has one. */
@@ -121,31 +135,6 @@ function answerOf(error: unknown): HttpAnswer | undefined {
 		: undefined;
 }
 
-function parseBody(body: unknown): unknown {
-	if (Buffer.isBuffer(body)) body = body.toString('utf8');
-	if (typeof body !== 'string') return body;
-	try {
-		return body.trim() ? JSON.parse(body) : body;
-	} catch {
-		return body;
-	}
-}
-
-const SECRET_QUERY = /^(api[-_]?key|key|token|access[-_]?token|secret|client[-_]?secret|password)$/i;
-
-/** The request as sent, for output items: credential headers and secret-looking query values removed. */
-function shownRequest(request: OutgoingRequest): IDataObject {
-	const url = new URL(request.url);
-	for (const name of [...url.searchParams.keys()]) {
-		if (SECRET_QUERY.test(name)) url.searchParams.set(name, '[redacted]');
-	}
-	const { headers } = redactSecrets(
-		{ headers: request.headers },
-		{ headerNames: ['x-api-key', 'api-key', 'x-auth-token'] },
-	);
-	return { method: request.method, url: url.toString(), headers, body: request.body ?? null } as IDataObject;
-}
-
 function serverMessage(answer: HttpAnswer): string {
 	const body = parseBody(answer.body);
 	if (body && typeof body === 'object') {
@@ -154,6 +143,68 @@ function serverMessage(answer: HttpAnswer): string {
 		if (message !== undefined) return typeof message === 'string' ? message : JSON.stringify(message);
 	}
 	return typeof body === 'string' && body ? body.slice(0, 500) : `HTTP ${answer.status}`;
+}
+
+/**
+ * The credential's authentication for pooled requests, read once per execution (and again after
+ * n8n's helper renewed a token). API key: the credential type's own `authenticate()`. OAuth2: the
+ * access token n8n stored. Undefined while there is no usable token: the helper fetches one.
+ */
+async function loadRequestAuth(
+	credentialType: string,
+	credentials: ICredentialDataDecryptedObject,
+): Promise<RequestAuth | undefined> {
+	const bearer = (token: unknown, expiresAt?: number): RequestAuth | undefined =>
+		typeof token === 'string' && token
+			? { headers: { Authorization: `Bearer ${token}` }, query: {}, token, expiresAt }
+			: undefined;
+	switch (credentialType) {
+		case 'profileWebhookApi': {
+			const authenticated = await new ProfileWebhookApi().authenticate(credentials, {
+				url: '',
+				headers: {},
+				qs: {},
+			});
+			return {
+				headers: (authenticated.headers ?? {}) as Record<string, string>,
+				query: (authenticated.qs ?? {}) as Record<string, string>,
+			};
+		}
+		case 'profileWebhookRefreshTokenOAuth2Api': {
+			const expiresAt = Number(credentials.expiresAt) || 0;
+			// Its preAuthentication refreshes ahead of expiry: an expiring token goes through the helper.
+			if (expiresAt && Date.now() >= expiresAt) return undefined;
+			return bearer(credentials.accessToken, expiresAt || undefined);
+		}
+		default:
+			return bearer((credentials.oauthTokenData as IDataObject | undefined)?.access_token);
+	}
+}
+
+function withQuery(url: string, query: Record<string, string>): string {
+	const entries = Object.entries(query);
+	if (!entries.length) return url;
+	const parsed = new URL(url);
+	for (const [name, value] of entries) parsed.searchParams.append(name, value);
+	return parsed.toString();
+}
+
+/** n8n's SSRF rules for our own connections (a passthrough when n8n's protection is off). */
+function egressRules(context: IExecuteFunctions): EgressRules {
+	let filter;
+	try {
+		filter = context.helpers.getSecureEgressFilter?.();
+	} catch {
+		return {};
+	}
+	if (!filter) return {};
+	return {
+		lookup: filter.createSecureLookup(),
+		checkHost: (host) => {
+			const result = filter.validateConnectionHost(host) as { ok: boolean; error?: unknown };
+			if (!result.ok) throw result.error;
+		},
+	};
 }
 
 export class ProfileWebhook implements INodeType {
@@ -174,7 +225,8 @@ export class ProfileWebhook implements INodeType {
 			{ type: NodeConnectionTypes.Main, displayName: 'Skipped' },
 		],
 		credentials: [
-			profileStoreCredential,
+			// Optional: which profile store (embedded SQLite without it).
+			{ name: 'profileStoreApi', required: false },
 			{
 				name: 'profileWebhookApi',
 				required: true,
@@ -202,45 +254,55 @@ export class ProfileWebhook implements INodeType {
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
 		const node = this.getNode();
-		let config: CompiledWebhookConfig;
-		try {
-			config = getWebhookConfig(readSettings(this));
-		} catch (error) {
-			throw configurationFailure(node, error);
-		}
+		if (items.length === 0) return [[], []];
+		// Execution-wide: how many requests in flight, and who authenticates them.
 		const options = this.getNodeParameter('options', 0, {}) as IDataObject;
 		const concurrency = Math.max(1, Math.floor(Number(options.concurrency ?? 5)));
-		const retries = Math.max(0, Math.floor(Number(options.retries ?? 3)));
-		const timeout = Math.max(1, Number(options.timeout ?? 10000));
-		const includeRequest = Boolean(options.includeRequest) || this.getMode() === 'manual';
 		const authentication = String(this.getNodeParameter('authentication', 0, 'none'));
 		const credentialType = CREDENTIAL_TYPES[authentication];
+		const credentialName = credentialType ? node.credentials?.[credentialType]?.name : undefined;
+		const manual = this.getMode() === 'manual';
 		let store: ProfileEngine;
 		try {
 			store = getProfileEngine(await storeSelection(this));
 		} catch (error) {
 			throw configurationFailure(node, error, 'profile store');
 		}
-		const goalId = `${this.getWorkflow().id ?? 'workflow'}:${node.id}`;
 
-		const sendOnce = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> => {
-			const options: IHttpRequestOptions = {
+		if (credentialType === 'profileWebhookOAuth2Api') {
+			// n8n gives every OAuth2 credential `oauthTokenData: {}` until its account is connected.
+			const credentials = await this.getCredentials(credentialType);
+			const tokens = credentials.oauthTokenData as IDataObject | undefined;
+			if (!tokens?.access_token) {
+				throw new NodeOperationError(
+					node,
+					`The credential "${credentialName ?? 'Profile Webhook OAuth2 API'}" is not connected: connect the account first`,
+					{
+						description:
+							'Open the credential and click Connect, then sign in at the authorization server. If connecting fails, the popup window shows the error (the credential dialog does not). Nothing was sent.',
+					},
+				);
+			}
+		}
+
+		// Through n8n's helper: its credential authentication, token fetch and refresh (one connection
+		// per request). Used for token credentials when there is no usable token yet, and after a 401.
+		const viaHelper = async (request: OutgoingRequest, timeoutMs: number): Promise<SendOutcome> => {
+			const requestOptions: IHttpRequestOptions = {
 				method: request.method,
 				url: request.url,
 				headers: { ...request.headers },
 				body: request.body,
 				json: false,
-				timeout,
 				returnFullResponse: true,
+				timeout: timeoutMs,
 			};
 			try {
-				const response = (credentialType
-					? await this.helpers.httpRequestWithAuthentication.call(this, credentialType, options)
-					: await this.helpers.httpRequest(options)) as {
-					statusCode: number;
-					headers: HttpAnswer['headers'];
-					body: unknown;
-				};
+				const response = (await this.helpers.httpRequestWithAuthentication.call(
+					this,
+					credentialType as string,
+					requestOptions,
+				)) as { statusCode: number; headers: HttpAnswer['headers']; body: unknown };
 				const answer = { status: response.statusCode, headers: response.headers, body: response.body };
 				return { status: answer.status, headers: answer.headers, answer };
 			} catch (error) {
@@ -251,131 +313,158 @@ export class ProfileWebhook implements INodeType {
 				return { error };
 			}
 		};
-		// The first authenticated request goes alone (a lazily fetched token is fetched once), and a
-		// credential that cannot get a token stops asking the token endpoint for this execution.
-		const gate = new CredentialGate();
-		const send = async (request: OutgoingRequest): Promise<Outcome & { answer?: HttpAnswer }> =>
-			credentialType
-				? await gate.run(
-						async () => await sendOnce(request),
-						(outcome) => (outcome.answer ? undefined : outcome.error),
-						(error) => ({ error }),
-					)
-				: await sendOnce(request);
 
-		const sent: INodeExecutionData[] = [];
-		const skipped: INodeExecutionData[] = [];
-		const results = await mapWithConcurrency(items, concurrency, async (item, itemIndex) => {
-			const pairedItem = { item: itemIndex };
+		let client: PooledClient | undefined;
+		const pooled = async (
+			request: OutgoingRequest,
+			auth: RequestAuth | undefined,
+			timeoutMs: number,
+		): Promise<SendOutcome> => {
+			client ??= createPooledClient({ maxSockets: concurrency, ...egressRules(this) });
 			try {
-				let source: ItemProfile | undefined;
-				if (config.settings.profileSource === 'lookup') {
-					const property = String(this.getNodeParameter('lookupProperty', itemIndex, ''));
-					const value = String(this.getNodeParameter('lookupValue', itemIndex, ''));
-					const domainGroup = String(this.getNodeParameter('domainGroup', itemIndex, 'DEFAULT'));
-					const match = await store.findByIdentifier(domainGroup || 'DEFAULT', property, value);
-					if (!match.profile) {
-						return {
-							output: 1,
-							json: {
-								skipped: { code: 'NOT_FOUND', reason: `No profile has ${property} = "${value}"` },
-							},
-							pairedItem,
-						};
-					}
-					source = { profile: match.profile };
-				} else {
-					source = profileFromItem(item.json);
-					if (!source) {
-						throw new NodeOperationError(
-							node,
-							'The input item is not a profile: connect a Profile Webhook Trigger, or pass items with "id" and "properties", or look profiles up in the store',
-							{ itemIndex },
-						);
-					}
-				}
+				const answer = await client.send(
+					{
+						method: request.method,
+						url: withQuery(request.url, auth?.query ?? {}),
+						headers: { ...request.headers, ...auth?.headers },
+						body: request.body,
+					},
+					{ timeoutMs, signal: this.getExecutionCancelSignal?.() },
+				);
+				return { status: answer.status, headers: answer.headers, answer };
+			} catch (error) {
+				return { error };
+			}
+		};
 
-				const prepared = await prepareDelivery(config, source, store, goalId);
-				if (!prepared.send) {
+		const send: SendRequest = credentialType
+			? createAuthenticatedSend({
+					renewal:
+						credentialType === 'profileWebhookApi'
+							? 'none'
+							: credentialType === 'profileWebhookRefreshTokenOAuth2Api'
+								? 'refusedThenHelper'
+								: 'n8nRefresh',
+					readAuth: async () =>
+						await loadRequestAuth(credentialType, await this.getCredentials(credentialType)),
+					pooled,
+					viaHelper,
+					renewToken: async () => {
+						await this.helpers.refreshOAuth2Token.call(this, credentialType);
+					},
+					noteRefused: noteRefusedAccessToken,
+				})
+			: async (request, { timeoutMs }) => await pooled(request, undefined, timeoutMs);
+
+		const toOutput = (result: DeliveryResult): INodeExecutionData & { output: 0 | 1 } => {
+			const pairedItem = { item: result.index };
+			const itemIndex = result.index;
+			switch (result.kind) {
+				case 'skipped':
 					return {
 						output: 1,
 						json: {
-							profileId: prepared.profile?.id ?? null,
-							skipped: { code: prepared.decision.code, reason: prepared.decision.reason },
-							profile: prepared.profile ?? null,
+							profileId: result.profileId,
+							skipped: result.skipped,
+							profile: result.profile ?? null,
 						} as unknown as IDataObject,
 						pairedItem,
 					};
+				case 'error': {
+					const error = result.error;
+					const wrapped =
+						error instanceof NodeApiError || error instanceof NodeOperationError
+							? error
+							: new NodeOperationError(node, error.message, { itemIndex });
+					if (!this.continueOnFail()) throw wrapped;
+					return { output: 0, json: { error: { message: wrapped.message } }, pairedItem };
 				}
-
-				const result = await sendWithRetries(() => send(prepared.request), {
-					retries,
-					baseDelayMs: 500,
-					maxDelayMs: 30_000,
-					jitter: 'full',
-					// A wrong secret or a refused refresh token does not heal by waiting.
-					isRetryableError: (error) => !findCredentialFailure(error),
-				});
-				const answer = (result as { answer?: HttpAnswer }).answer;
-				const request = includeRequest ? { request: shownRequest(prepared.request) } : {};
-				if (!answer || answer.status < 200 || answer.status >= 300) {
+				case 'failed': {
+					const { answer } = result;
 					const credentialFailure = answer ? undefined : findCredentialFailure(result.error);
 					const message = answer
 						? `The API answered ${answer.status}: ${serverMessage(answer)}`
 						: credentialFailure && credentialType && CREDENTIAL_HELP[credentialType]
 							? describeCredentialFailure(credentialFailure, {
-									name: node.credentials?.[credentialType]?.name,
+									name: credentialName,
 									...CREDENTIAL_HELP[credentialType],
 								})
 							: `The request failed: ${(result.error as Error)?.message ?? 'no answer'}`;
-					const description = `${result.attempts} attempt${result.attempts > 1 ? 's' : ''}, ${prepared.request.method} ${shownRequest(prepared.request).url}`;
-					const failure = new NodeApiError(
-						node,
-						{ message, ...(answer ? { httpCode: String(answer.status) } : {}) } as JsonObject,
-						{ message, description, itemIndex, ...(answer ? { httpCode: String(answer.status) } : {}) },
-					);
-					if (!this.continueOnFail()) throw failure;
+					const description = `${result.attempts} attempt${result.attempts > 1 ? 's' : ''}, ${result.request.method} ${result.request.url}`;
+					const httpCode = answer ? { httpCode: String(answer.status) } : {};
+					if (!this.continueOnFail()) {
+						throw new NodeApiError(node, { message, ...httpCode } as JsonObject, {
+							message,
+							description,
+							itemIndex,
+							...httpCode,
+						});
+					}
 					return {
 						output: 0,
 						json: {
-							profileId: prepared.profile.id,
+							profileId: result.profileId,
 							error: {
 								message,
 								status: answer?.status ?? null,
 								body: answer ? parseBody(answer.body) : null,
 								attempts: result.attempts,
 							},
-							...request,
+							...(result.includeRequest ? { request: result.request } : {}),
 						} as unknown as IDataObject,
 						pairedItem,
 					};
 				}
-
-				const body = parseBody(answer.body);
-				const completed = await completeDelivery(config, prepared, body, store, goalId);
-				return {
-					output: 0,
-					json: {
-						profileId: completed.profile.id,
-						profile: completed.profile,
-						changes: completed.changes,
-						response: { status: answer.status, headers: answer.headers, body },
-						attempts: result.attempts,
-						...request,
-					} as unknown as IDataObject,
-					pairedItem,
-				};
-			} catch (error) {
-				const wrapped =
-					error instanceof NodeApiError || error instanceof NodeOperationError
-						? error
-						: new NodeOperationError(node, (error as Error).message, { itemIndex });
-				if (!this.continueOnFail()) throw wrapped;
-				return { output: 0, json: { error: { message: wrapped.message } }, pairedItem };
+				case 'sent': {
+					if (result.mappingError && !this.continueOnFail()) {
+						throw new NodeOperationError(
+							node,
+							`The API answered ${result.response.status} and the request counts as sent, but mapping the response failed: ${result.mappingError.message}`,
+							{ itemIndex },
+						);
+					}
+					return {
+						output: 0,
+						json: {
+							profileId: result.profileId,
+							profile: result.profile,
+							changes: result.changes,
+							response: result.response,
+							attempts: result.attempts,
+							...(result.request ? { request: result.request } : {}),
+							...(result.mappingError
+								? { error: { message: `Mapping the response failed: ${result.mappingError.message}` } }
+								: {}),
+						} as unknown as IDataObject,
+						pairedItem,
+					};
+				}
 			}
-		});
+		};
 
-		for (const { output, ...item } of results) (output === 0 ? sent : skipped).push(item);
+		const sent: INodeExecutionData[] = [];
+		const skipped: INodeExecutionData[] = [];
+		try {
+			const results = await deliverItems(
+				items.map((item) => item.json),
+				(index) => readItemSettings(this, index),
+				{
+					store,
+					goalId: `${this.getWorkflow().id ?? 'workflow'}:${node.id}`,
+					manual,
+					send,
+					concurrency,
+					// A cancelled execution stops waiting between retries too.
+					retryTiming: { signal: this.getExecutionCancelSignal?.() },
+					// A wrong secret or a refused refresh token does not heal by waiting.
+					isRetryableError: (error) => !findCredentialFailure(error),
+				},
+				toOutput,
+			);
+			for (const { output, ...item } of results) (output === 0 ? sent : skipped).push(item);
+		} finally {
+			client?.close();
+		}
 		return [sent, skipped];
 	}
 }

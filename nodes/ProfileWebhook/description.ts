@@ -1,6 +1,14 @@
-import type { INodeProperties } from 'n8n-workflow';
+import type { EditorType, INodeProperties } from 'n8n-workflow';
 
 import { importModeField } from '../shared/descriptions';
+
+/**
+ * `editor: ''` keeps a typed or pasted `{{...}}` a Mustache template in the n8n editor (Fixed
+ * mode) instead of turning the field into an n8n expression: the editor converts only fields whose
+ * `typeOptions.editor` is undefined, and a falsy editor still renders the plain input. Measured in
+ * n8n 2.41.1 (test/e2e/editor-templates.test.mjs keeps checking it in a real editor).
+ */
+const TEMPLATE_EDITOR = { editor: '' as unknown as EditorType };
 
 export const webhookProperties: INodeProperties[] = [
 	{
@@ -12,7 +20,8 @@ export const webhookProperties: INodeProperties[] = [
 			{
 				name: 'Input Item',
 				value: 'input',
-				description: 'The item is a Profile Webhook Trigger output or a profile',
+				description:
+					'A Profile Webhook Trigger output, a profile, or any item (each field is a property, e.g. {"email": "a@b.c"})',
 			},
 			{
 				name: 'Look Up in Store',
@@ -24,7 +33,7 @@ export const webhookProperties: INodeProperties[] = [
 		description: 'Where the profile of each item comes from',
 	},
 	{
-		displayName: 'Identifier Property',
+		displayName: 'Lookup Property',
 		name: 'lookupProperty',
 		type: 'string',
 		default: 'email',
@@ -33,7 +42,7 @@ export const webhookProperties: INodeProperties[] = [
 		description: 'The profile property to look the profile up by',
 	},
 	{
-		displayName: 'Identifier Value',
+		displayName: 'Lookup Value',
 		name: 'lookupValue',
 		type: 'string',
 		default: '',
@@ -122,9 +131,17 @@ export const webhookProperties: INodeProperties[] = [
 		description: 'The HTTP method',
 	},
 	{
+		displayName:
+			'URL, header values and body are Mustache templates over the profile, such as <code>{{email.0}}</code>: type them as they are, they stay templates. Switch a field to Expression only to compute it with n8n (<code>{{ $json.x }}</code>); the expression\'s result is then used as the template.',
+		name: 'templateNotice',
+		type: 'notice',
+		default: '',
+	},
+	{
 		displayName: 'URL',
 		name: 'url',
 		type: 'string',
+		typeOptions: { ...TEMPLATE_EDITOR },
 		default: '',
 		required: true,
 		placeholder: 'https://api.example.com/contacts/{{email.0}}',
@@ -148,6 +165,7 @@ export const webhookProperties: INodeProperties[] = [
 						displayName: 'Value',
 						name: 'value',
 						type: 'string',
+						typeOptions: { ...TEMPLATE_EDITOR },
 						default: '',
 						description: 'A Mustache template; values with line breaks are refused',
 					},
@@ -172,7 +190,7 @@ export const webhookProperties: INodeProperties[] = [
 		displayName: 'Body',
 		name: 'body',
 		type: 'string',
-		typeOptions: { rows: 6 },
+		typeOptions: { rows: 6, ...TEMPLATE_EDITOR },
 		default: '',
 		placeholder: '{ "email": "{{email.0}}", "name": "{{firstname.0}}" }',
 		displayOptions: { hide: { method: ['GET'] } },
@@ -192,6 +210,13 @@ export const webhookProperties: INodeProperties[] = [
 		],
 		default: 'none',
 		description: 'How the request proves who sends it',
+	},
+	{
+		displayName:
+			'A manual run (Execute step or Execute workflow in the editor) sends the requests and shows request and response, but marks nothing: no "last sent" snapshot is kept and response mappings are not written to the store, so production runs still send these profiles.',
+		name: 'manualRunNotice',
+		type: 'notice',
+		default: '',
 	},
 	{
 		displayName: 'Response Mappings',
@@ -241,6 +266,14 @@ export const webhookProperties: INodeProperties[] = [
 				typeOptions: { minValue: 1 },
 				default: 5,
 				description: 'How many requests may be in flight at once',
+			},
+			{
+				displayName: 'Identifier Property (Not in Store)',
+				name: 'identifierProperty',
+				type: 'string',
+				default: 'email',
+				description:
+					'For profiles not in the store (plain items from other nodes): the property whose first value identifies the profile, so Trigger On = Property Change remembers what was sent for it',
 			},
 			{
 				displayName: 'Include Request',

@@ -29,13 +29,16 @@ import {
 	type CompiledInboundOAuth2,
 } from '../../lib/inbound/oauth';
 import { assertAllowed } from '../../lib/inbound/ipAllowlist';
+import { signingKeys } from '../../lib/inbound/signatures';
 import { checkStoreSelection, getProfileEngine } from '../../lib/store/registry';
 import { StoreUnavailableError } from '../../lib/store/StoreUnavailableError';
-import { profileStoreCredential, storeSelection } from '../shared/profileStore';
+import { storeSelection } from '../shared/profileStore';
 import { triggerProperties } from './description';
 import { INBOUND_OAUTH2_CREDENTIAL, n8nHttpFetch, readInboundOAuth2Settings } from './inboundOAuth2';
 
 type ParameterReader = Pick<IWebhookFunctions, 'getNodeParameter'>;
+
+const SIGNATURE_CREDENTIAL = 'profileWebhookSignatureApi';
 
 /** The node's parameters as the engine's plain settings. */
 function readSettings(context: ParameterReader): TriggerSettings {
@@ -69,6 +72,10 @@ function readSettings(context: ParameterReader): TriggerSettings {
 		emitUnmatched: Boolean(options.emitUnmatched),
 		identifierField: String(options.identifierField ?? ''),
 		recordsPath: String(options.recordsPath ?? ''),
+		signature: String(context.getNodeParameter('signature', 'none')),
+		signatureToleranceSeconds: options.signatureTolerance === undefined ? undefined : Number(options.signatureTolerance),
+		idempotencyKey: String(options.idempotencyKey ?? ''),
+		idempotencyWindowSeconds: options.idempotencyWindow === undefined ? undefined : Number(options.idempotencyWindow),
 	};
 }
 
@@ -85,12 +92,26 @@ async function inboundOAuth2(context: IWebhookFunctions | IHookFunctions): Promi
 	return getInboundOAuth2(await readInboundOAuth2Settings(context));
 }
 
-/** The webhook path as configured (the audience of the tokens the trigger issues). */
-function webhookPath(context: ParameterReader): string {
-	return String(context.getNodeParameter('path', '')).replace(/^\/+|\/+$/g, '');
+/**
+ * The webhook path (the audience of the tokens the trigger issues): as configured, or, when Path is
+ * empty (the default), the node's webhook id, which n8n then serves it at.
+ */
+function webhookPath(context: ParameterReader & Pick<IWebhookFunctions, 'getNode'>): string {
+	const path = String(context.getNodeParameter('path', '')).replace(/^\/+|\/+$/g, '');
+	return path || (context.getNode().webhookId ?? '');
 }
 
-/** Parameters and, in OAuth2 mode, the credential: a NodeOperationError that lists every problem. */
+/** The signature credential's secrets as HMAC keys; a ConfigurationError names a bad secret. */
+async function signatureKeys(
+	context: IWebhookFunctions | IHookFunctions,
+	config: CompiledTriggerConfig,
+): Promise<Buffer[] | undefined> {
+	if (!config.signature) return undefined;
+	const credentials = await context.getCredentials(SIGNATURE_CREDENTIAL);
+	return signingKeys(config.signature.scheme, [String(credentials.secret ?? ''), String(credentials.previousSecret ?? '')]);
+}
+
+/** Parameters and the credentials they need: a NodeOperationError that lists every problem. */
 async function checkConfiguration(context: IHookFunctions): Promise<void> {
 	const config = compiledConfig(context);
 	const selection = await storeSelection(context);
@@ -109,6 +130,13 @@ async function checkConfiguration(context: IHookFunctions): Promise<void> {
 		// A store that cannot be reached now does not keep the workflow inactive: calls answer 503
 		// until it is back, and the first one indexes.
 		if (!(error instanceof StoreUnavailableError)) throw configurationFailure(context.getNode(), error, 'profile store');
+	}
+	if (config.signature) {
+		try {
+			await signatureKeys(context, config);
+		} catch (error) {
+			throw configurationFailure(context.getNode(), error, 'Signature credential');
+		}
 	}
 	if (config.authentication !== 'oAuth2') return;
 	try {
@@ -152,7 +180,7 @@ async function answerTokenUrl(
 		assertAllowed(config.allowlist, req.ip);
 		const answer =
 			config.authentication === 'oAuth2'
-				? answerTokenRequest(
+				? await answerTokenRequest(
 						await inboundOAuth2(context),
 						{ method: req.method, contentType: req.contentType, headers: req.headers, body: req.body },
 						webhookPath(context),
@@ -181,15 +209,18 @@ export class ProfileWebhookTrigger implements INodeType {
 		name: 'profileWebhookTrigger',
 		icon: { light: 'file:profileWebhook.svg', dark: 'file:profileWebhook.dark.svg' },
 		group: ['trigger'],
-		version: 1,
-		subtitle: '={{"/" + $parameter["path"] + " → " + $parameter["identifierProperty"]}}',
+		// 2: Path defaults to empty (the node's unique webhook id) instead of "profiles".
+		version: [1, 2],
+		defaultVersion: 2,
+		subtitle: '={{"/" + ($parameter["path"] || "(unique path)") + " → " + $parameter["identifierProperty"]}}',
 		description:
 			'Receives BlueConic-style profile updates from external platforms and maps them into profiles',
 		defaults: { name: 'Profile Webhook Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
-			profileStoreCredential,
+			// Optional: which profile store (embedded SQLite without it).
+			{ name: 'profileStoreApi', required: false },
 			{
 				name: 'profileWebhookApi',
 				required: true,
@@ -199,6 +230,11 @@ export class ProfileWebhookTrigger implements INodeType {
 				name: INBOUND_OAUTH2_CREDENTIAL,
 				required: true,
 				displayOptions: { show: { authentication: ['oAuth2'] } },
+			},
+			{
+				name: SIGNATURE_CREDENTIAL,
+				required: true,
+				displayOptions: { show: { signature: ['standardWebhooks', 'stripe', 'github'] } },
 			},
 		],
 		webhooks: [
@@ -229,7 +265,10 @@ export class ProfileWebhookTrigger implements INodeType {
 				httpMethod: 'POST',
 				responseMode: 'onReceived',
 				isFullPath: true,
-				path: '={{$parameter["path"]}}/oauth/token',
+				// An empty Path means the node's webhook id (as n8n does for the main path).
+				path: '={{($parameter["path"] || $webhookId) + "/oauth/token"}}',
+				// Listed in the editor only where it serves something: OAuth2 mode.
+				ndvHideUrl: '={{$parameter["authentication"] !== "oAuth2"}}',
 			},
 		],
 		properties: triggerProperties,
@@ -258,6 +297,12 @@ export class ProfileWebhookTrigger implements INodeType {
 		const req = this.getRequestObject();
 		const res = this.getResponseObject();
 		const refuse = (error: ProfileWebhookError): IWebhookResponseData => {
+			// The caller is told what was wrong without configured URLs; the workflow's owner gets
+			// the endpoint (without credentials) in n8n's log.
+			const detail = (error as { detail?: unknown }).detail;
+			if (typeof detail === 'string' && detail) {
+				this.logger.warn(`Profile Webhook Trigger "${this.getNode().name}": ${detail}`);
+			}
 			for (const [name, value] of Object.entries(error.headers)) res.setHeader(name, value);
 			res.status(error.status).json(error.toBody());
 			return { noWebhookResponse: true };
@@ -287,6 +332,7 @@ export class ProfileWebhookTrigger implements INodeType {
 				const context = { http: n8nHttpFetch(this), webhookPath: webhookPath(this) };
 				verifyBearer = async (authorization) => await authenticateBearer(oauth, authorization, context);
 			}
+			const keys = await signatureKeys(this, config);
 			const handled = await handleProfileRequest(
 				config,
 				{
@@ -300,8 +346,11 @@ export class ProfileWebhookTrigger implements INodeType {
 				},
 				getProfileEngine(await storeSelection(this)),
 				secret,
-				{ verifyBearer },
-				{ source: `trigger:${this.getWorkflow().id ?? ''}` },
+				{ verifyBearer, signatureKeys: keys },
+				{
+					source: `trigger:${this.getWorkflow().id ?? ''}`,
+					idempotencyScope: `${this.getWorkflow().id ?? ''}/${this.getNode().id}`,
+				},
 			);
 			if (!handled.emitted.length) {
 				// Nothing matched: answer the caller, start no execution.

@@ -5,14 +5,27 @@ import { importModeField } from '../shared/descriptions';
 
 export const triggerProperties: INodeProperties[] = [
 	{
+		// Version 1 defaulted to "profiles". n8n stores only parameters that differ from their
+		// default, so workflows saved with that default keep it through this versioned copy.
 		displayName: 'Path',
 		name: 'path',
 		type: 'string',
 		default: 'profiles',
-		required: true,
-		placeholder: 'profiles',
+		displayOptions: { show: { '@version': [1] } },
 		description:
 			'The path of the webhook URL. External platforms call <code>/webhook/&lt;path&gt;?property=email&amp;email=…</code>.',
+	},
+	{
+		displayName: 'Path',
+		name: 'path',
+		type: 'string',
+		// Empty: n8n serves the webhook at the node's own webhook id (a UUID the editor gives each new
+		// node), so two triggers never collide, as with n8n's Webhook node.
+		default: '',
+		displayOptions: { show: { '@version': [2] } },
+		placeholder: 'profiles',
+		description:
+			'The path of the webhook URL; empty uses a unique ID generated for this node. External platforms call <code>/webhook/&lt;path&gt;?property=email&amp;email=…</code>.',
 	},
 	{
 		displayName: 'Authentication',
@@ -53,6 +66,36 @@ export const triggerProperties: INodeProperties[] = [
 		type: 'notice',
 		default: '',
 		displayOptions: { show: { authentication: ['oAuth2'] } },
+	},
+	{
+		displayName: 'Signature',
+		name: 'signature',
+		type: 'options',
+		options: [
+			{
+				name: 'GitHub-Style (X-Hub-Signature-256)',
+				value: 'github',
+				description: 'HMAC-SHA256 of the body as sha256=&lt;hex&gt;; no timestamp, so pair it with idempotency',
+			},
+			{
+				name: 'None',
+				value: 'none',
+				description: 'Requests are not signed',
+			},
+			{
+				name: 'Standard Webhooks (Webhook-Signature)',
+				value: 'standardWebhooks',
+				description: 'Headers webhook-ID, webhook-timestamp and webhook-signature (standardwebhooks.com)',
+			},
+			{
+				name: 'Stripe-Style (Stripe-Signature)',
+				value: 'stripe',
+				description: 'Stripe-Signature: t=&lt;timestamp&gt;,v1=&lt;hex&gt;',
+			},
+		],
+		default: 'none',
+		description:
+			'Whether requests must carry an HMAC signature over the raw body, checked with the Profile Webhook Signature credential next to the authentication above. A missing, wrong or stale signature is answered 401 and nothing is written.',
 	},
 	{
 		displayName: 'Identifier Property',
@@ -189,6 +232,23 @@ export const triggerProperties: INodeProperties[] = [
 					'Whether NOTFOUND and CONSENT_MISMATCH requests also start an execution (they never change a profile)',
 			},
 			{
+				displayName: 'Idempotency Key',
+				name: 'idempotencyKey',
+				type: 'string',
+				default: '',
+				placeholder: 'Webhook-ID',
+				description:
+					'Where the event ID is: a header name (webhook-ID, X-GitHub-Delivery, Idempotency-Key) or a JsonPath into the body ($.ID). A repeated delivery of an event inside the window writes nothing and is answered with the first delivery\'s state.',
+			},
+			{
+				displayName: 'Idempotency Window (Seconds)',
+				name: 'idempotencyWindow',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 2592000 },
+				default: 86400,
+				description: 'How long an event ID is remembered',
+			},
+			{
 				displayName: 'Identifier Field',
 				name: 'identifierField',
 				type: 'string',
@@ -204,7 +264,7 @@ export const triggerProperties: INodeProperties[] = [
 				default: '',
 				placeholder: '10.0.0.0/8, 203.0.113.7, 2001:db8::/32',
 				description:
-					'Comma-separated addresses and CIDR ranges (IPv4 and IPv6). Empty allows every address. Behind a proxy, set N8N_PROXY_HOPS so n8n sees the client address.',
+					'Comma-separated addresses and CIDR ranges (IPv4 and IPv6), written as networks (10.0.0.0/8, not 10.0.0.1/8). IPv4 clients seen as ::ffff:a.b.c.d match IPv4 entries. Empty allows every address. Behind a proxy, set N8N_PROXY_HOPS so n8n sees the client address.',
 			},
 			{
 				displayName: 'Max Body Size (KB)',
@@ -250,6 +310,15 @@ export const triggerProperties: INodeProperties[] = [
 				],
 				default: 'onReceived',
 				description: 'When to answer the caller',
+			},
+			{
+				displayName: 'Signature Tolerance (Seconds)',
+				name: 'signatureTolerance',
+				type: 'number',
+				typeOptions: { minValue: 1, maxValue: 86400 },
+				default: 300,
+				description:
+					'How far a signed request\'s timestamp may be from now (Standard Webhooks and Stripe-style); older or newer requests are refused as replays',
 			},
 		],
 	},

@@ -36,6 +36,7 @@ export function inboundOAuth2Settings(data: ICredentialDataDecryptedObject): Inb
 		introspectionClientSecret: text(data.introspectionClientSecret),
 		introspectionClientAuthentication: data.introspectionClientAuthentication === 'body' ? 'body' : 'basic',
 		introspectionCacheSeconds: optionalNumber(data.introspectionCacheSeconds),
+		introspectionMaxPerSecond: optionalNumber(data.introspectionMaxPerSecond),
 		clockSkewSeconds: optionalNumber(data.clockSkewSeconds),
 		requiredScopes: text(data.requiredScopes),
 		registeredApplications: text(data.registeredApplications),

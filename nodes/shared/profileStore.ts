@@ -2,10 +2,11 @@ import type { IExecuteFunctions, IHookFunctions, ITriggerFunctions, IWebhookFunc
 
 import { storeSelectionFromCredential, type StoreSelection } from '../../lib/store/registry';
 
-/** The optional credential that chooses the profile store (embedded SQLite without it). */
+/**
+ * The optional credential that chooses the profile store (embedded SQLite without it). Each node
+ * lists it as `{ name: 'profileStoreApi', required: false }` (a literal: n8n's lint rules read it).
+ */
 export const PROFILE_STORE_CREDENTIAL = 'profileStoreApi';
-
-export const profileStoreCredential = { name: PROFILE_STORE_CREDENTIAL, required: false };
 
 type NodeContext = IExecuteFunctions | IHookFunctions | ITriggerFunctions | IWebhookFunctions;
 

@@ -884,6 +884,13 @@ export async function start(options = {}) {
 			timings,
 			env,
 			stop,
+			/**
+			 * Stops this n8n (SIGTERM, as a normal shutdown) and starts `n8n start` again on the same
+			 * user folder, database, port and settings; resolves with the new run once it is ready and
+			 * the same webhooks answer. `whileStopped` (async) runs between the stop and the start. The
+			 * returned run has its own stop() and restart().
+			 */
+			restart: (restartOptions = {}) => restartRun({ ...run, webhooks, timings, env, stop }, { log, startTimeoutMs, ...restartOptions }),
 			/** Resolves with `{ code, signal }` when the n8n process exits (for whatever reason). */
 			exited: exitedPromise,
 			/** Leaves n8n running when this process exits (stop it later with `harness.mjs stop <runDir>`). */
@@ -893,6 +900,77 @@ export async function start(options = {}) {
 			},
 			query: (sql, ...params) => query(dbPath, sql, ...params),
 		};
+	} catch (error) {
+		await stop().catch(() => {});
+		throw error;
+	}
+}
+
+/**
+ * See `restart` on what start() returns: stops `run` and starts n8n again in the same run folder
+ * (same user folder, database, encryption key and port); waits for readiness and for the webhooks
+ * the first start registered. run.json records the new process.
+ */
+async function restartRun(previous, { log = defaultLog, startTimeoutMs = 180_000, whileStopped } = {}) {
+	await previous.stop();
+	// What happens while n8n is down (a batch writing to the store, say).
+	await whileStopped?.();
+	const { runDir, baseUrl, env, n8nLog, dbPath } = previous;
+	const n8n = await ensureN8n({ log });
+	const t0 = Date.now();
+	const out = fs.openSync(n8nLog, 'a');
+	const child = spawn(n8n.nodeBin, [n8n.n8nBin, 'start'], { cwd: runDir, env, detached: true, stdio: ['ignore', out, out] });
+	fs.closeSync(out);
+	const pid = child.pid;
+	liveGroups.add(pid);
+	let exited;
+	const exitedPromise = new Promise((resolve) => {
+		child.on('exit', (code, signal) => {
+			exited = { code, signal };
+			resolve(exited);
+		});
+	});
+	const run = { ...readRun(runDir), pid, pidStartTime: procStat(pid)?.startTime, restartedAt: new Date().toISOString() };
+	delete run.stoppedAt;
+	fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify(run, null, 2));
+	let stopped;
+	const stop = async () => {
+		stopped ??= (async () => {
+			const t = Date.now();
+			await stopProcessGroup(pid);
+			for (let i = 0; i < 50 && (await freePort(previous.port)) !== previous.port; i++) await sleep(100);
+			fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ ...run, stoppedAt: new Date().toISOString() }, null, 2));
+			log(`n8n stopped (${seconds(Date.now() - t)})`);
+		})();
+		return stopped;
+	};
+	try {
+		const deadline = Date.now() + startTimeoutMs;
+		const check = (what) => {
+			if (exited) throw new Error(`n8n exited (${exited.code ?? exited.signal}) after a restart; log ${n8nLog}:\n${tailOf(n8nLog)}`);
+			if (Date.now() > deadline) throw new Error(`timed out after ${seconds(startTimeoutMs)} waiting for ${what} after a restart; log ${n8nLog}:\n${tailOf(n8nLog)}`);
+		};
+		while ((await httpStatus(`${baseUrl}/healthz/readiness`, { timeoutMs: 2_000 })) !== 200) {
+			check('/healthz/readiness');
+			await sleep(250);
+		}
+		for (;;) {
+			const statuses = await Promise.all(previous.webhooks.map((hook) => preflight(baseUrl, hook)));
+			if (statuses.every((status) => status === 204)) break;
+			check('the webhooks to answer');
+			await sleep(250);
+		}
+		log(`n8n restarted on ${baseUrl}: ready with ${previous.webhooks.length} webhook(s) in ${seconds(Date.now() - t0)}`);
+		const restarted = {
+			...previous,
+			pid,
+			pidStartTime: run.pidStartTime,
+			stop,
+			exited: exitedPromise,
+			query: (sql, ...params) => query(dbPath, sql, ...params),
+		};
+		restarted.restart = (options = {}) => restartRun(restarted, { log, startTimeoutMs, ...options });
+		return restarted;
 	} catch (error) {
 		await stop().catch(() => {});
 		throw error;

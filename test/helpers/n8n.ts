@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 
 import express from 'express';
 import { parseIncomingMessage } from '@n8n/backend-network';
-import { ExecuteContext, HookContext, WebhookContext } from 'n8n-core';
+import { ExecuteContext, HookContext, TriggerContext, WebhookContext } from 'n8n-core';
 import {
 	createRunExecutionData,
 	ICredentialsHelper,
@@ -40,6 +40,9 @@ import {
 	type INodeType,
 	type INodeTypes,
 	type IRequestOptionsSimplified,
+	type IRun,
+	type ITriggerFunctions,
+	type ITriggerResponse,
 	type IWebhookData,
 	type IWebhookDescription,
 	type IWorkflowExecuteAdditionalData,
@@ -372,7 +375,9 @@ function webhookPath(node: INode, workflow: Workflow, description: IWebhookDescr
 		'internal',
 		{},
 	) as string;
-	return String(path).replace(/^\/+/, '');
+	const trimmed = String(path).replace(/^\/+/, '');
+	// As n8n's NodeHelpers.getNodeWebhookPath: an empty full path is the node's webhook id.
+	return trimmed || (description.isFullPath ? (node.webhookId ?? '') : '');
 }
 
 /** Serves a trigger node's webhooks on 127.0.0.1, production and test URL alike. */
@@ -554,4 +559,80 @@ export async function runWebhookMethod(
 	const fn = subject.nodeType.webhookMethods?.default?.[method];
 	if (!fn) throw new Error(`${node.type} has no webhookMethods.default.${method}`);
 	return await fn.call(context);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trigger nodes (trigger()): a real TriggerContext, with emit recorded as n8n's trigger factory
+// would receive it.
+// ---------------------------------------------------------------------------------------------
+
+type DonePromise = NonNullable<Parameters<ITriggerFunctions['emit']>[2]>;
+
+/** One `emit()` call: the items, and the promise n8n resolves when the started execution is done. */
+export interface TriggerEmit {
+	items: INodeExecutionData[][];
+	donePromise?: DonePromise;
+	deduplicationKey?: string;
+}
+
+export interface ActiveTrigger {
+	/** Every emit, in order. */
+	emits: TriggerEmit[];
+	/** Errors passed to emitError. */
+	errors: Error[];
+	response: ITriggerResponse;
+	/** Resolves the done promise of every emit so far, as n8n does when their executions finish. */
+	finishExecutions(): void;
+	/** closeFunction, as n8n calls it on deactivation or shutdown. */
+	close(): Promise<void>;
+}
+
+/**
+ * Calls a trigger node's `trigger()` in a real `TriggerContext`, as n8n does on activation
+ * (`mode` trigger, activation `activate`) or for the editor's test run (`mode` manual: then call
+ * `response.manualTriggerFunction`).
+ */
+export async function activateTriggerNode(
+	subject: NodeUnderTest & { mode?: WorkflowExecuteMode; workflowId?: string },
+): Promise<ActiveTrigger> {
+	const credentialsHelper = new TestCredentialsHelper(subject.credentialTypes);
+	const { workflow, node } = buildWorkflow(subject, credentialsHelper);
+	if (subject.workflowId) workflow.id = subject.workflowId;
+	const additionalData = additionalDataFor(credentialsHelper, 'http://127.0.0.1:5678');
+	const emits: TriggerEmit[] = [];
+	const errors: Error[] = [];
+	let finished = 0;
+	const emit = (
+		items: INodeExecutionData[][],
+		_responsePromise?: unknown,
+		donePromise?: DonePromise,
+		deduplicationKey?: string,
+	) => {
+		emits.push({ items, donePromise, deduplicationKey });
+	};
+	const context = new TriggerContext(
+		workflow,
+		node,
+		additionalData,
+		subject.mode ?? 'trigger',
+		'activate',
+		emit,
+		(error: Error) => errors.push(error),
+		(error: Error) => errors.push(error),
+	);
+	if (!subject.nodeType.trigger) throw new Error(`${node.type} has no trigger()`);
+	const response = (await subject.nodeType.trigger.call(context)) ?? {};
+	return {
+		emits,
+		errors,
+		response,
+		finishExecutions() {
+			for (; finished < emits.length; finished++) {
+				emits[finished].donePromise?.resolve(undefined as unknown as IRun);
+			}
+		},
+		close: async () => {
+			await response.closeFunction?.();
+		},
+	};
 }

@@ -19,10 +19,23 @@
 //   against the issuer; 401 invalid_token when inactive. Answers {"ok":true, sub, client_id, scope},
 //   after ?delayMs=N milliseconds when asked.
 //
+// Inbound (the tokens a Profile Webhook Trigger in OAuth2 mode verifies):
+//   client_credentials for crm-platform / crm-secret (Basic) with scopes profile:read profile:write;
+//   introspector / introspector-secret may introspect any token. Without `resource` the access
+//   token is opaque (introspection); with one it is a JWT (RFC 9068, typ at+jwt):
+//     urn:profiles:api          RS256 (kid rs-1),      aud urn:profiles:api
+//     urn:profiles:api:es256    ES256 (kid es-1),      aud urn:profiles:api
+//     urn:profiles:api:rotated  RS256 (kid rs-rotated) aud urn:profiles:api, key unpublished at start
+//     urn:profiles:api:hs256    HS256 with HS256_SECRET, aud urn:profiles:api
+//     urn:profiles:api:short    RS256, lives 1 second,  aud urn:profiles:api
+//     urn:other:api             RS256,                 aud urn:other:api
+//
 // Control (on the issuer port, under /_test):
-//   GET  /_test/stats     token endpoint requests and outcomes per grant type, API answers
+//   GET  /_test/stats     token endpoint requests and outcomes per grant type, API answers,
+//                         JWKS and introspection requests
 //   POST /_test/reset     zero the counters
 //   POST /_test/config    {"accessTokenTtl": seconds, "rotateRefreshToken": boolean}
+//   POST /_test/publish/<kid>  add a held-back key to /jwks, as a key rotation would
 import { once } from 'node:events';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -47,6 +60,7 @@ const emptyStats = () => ({
 	api: { ok: 0, unauthorized: 0 },
 	introspections: 0,
 	revocations: 0,
+	jwks: 0,
 });
 let stats = emptyStats();
 const bump = (table, key) => {
@@ -66,8 +80,32 @@ const redirectUris = [
 const allGrants = ['authorization_code', 'refresh_token', 'client_credentials'];
 const clientScope = 'openid offline_access profile api:read api:write';
 
-const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: 'test-rs256', alg: 'RS256', use: 'sig' };
+const HS256_SECRET = process.env.HS256_SECRET ?? 'hs256-shared-secret-for-tests-0123456789abcdef';
+function privateJwk(type, options, kid, alg) {
+	const { privateKey } = generateKeyPairSync(type, options);
+	return { ...privateKey.export({ format: 'jwk' }), kid, alg, use: 'sig' };
+}
+// test-rs256 first: ID tokens use it. The others sign the inbound JWT access tokens.
+const keys = [
+	privateJwk('rsa', { modulusLength: 2048 }, 'test-rs256', 'RS256'),
+	privateJwk('rsa', { modulusLength: 2048 }, 'rs-1', 'RS256'),
+	privateJwk('ec', { namedCurve: 'P-256' }, 'es-1', 'ES256'),
+	privateJwk('rsa', { modulusLength: 2048 }, 'rs-rotated', 'RS256'),
+];
+const unpublished = new Set(['rs-rotated']);
+
+const inboundScope = 'profile:read profile:write';
+const resourceServers = {
+	'urn:profiles:api': { audience: 'urn:profiles:api', jwt: { sign: { alg: 'RS256', kid: 'rs-1' } } },
+	'urn:profiles:api:es256': { audience: 'urn:profiles:api', jwt: { sign: { alg: 'ES256', kid: 'es-1' } } },
+	'urn:profiles:api:rotated': { audience: 'urn:profiles:api', jwt: { sign: { alg: 'RS256', kid: 'rs-rotated' } } },
+	'urn:profiles:api:hs256': {
+		audience: 'urn:profiles:api',
+		jwt: { sign: { alg: 'HS256', key: Buffer.from(HS256_SECRET, 'utf8') } },
+	},
+	'urn:profiles:api:short': { audience: 'urn:profiles:api', accessTokenTTL: 1, jwt: { sign: { alg: 'RS256', kid: 'rs-1' } } },
+	'urn:other:api': { audience: 'urn:other:api', jwt: { sign: { alg: 'RS256', kid: 'rs-1' } } },
+};
 
 const accounts = {
 	alice: { sub: 'alice', email: 'alice@example.test', name: 'Alice Example' },
@@ -110,19 +148,48 @@ const provider = new Provider(issuer, {
 			response_types: [],
 			redirect_uris: [],
 		},
+		{
+			client_id: 'crm-platform',
+			client_secret: 'crm-secret',
+			grant_types: ['client_credentials'],
+			response_types: [],
+			redirect_uris: [],
+			token_endpoint_auth_method: 'client_secret_basic',
+			scope: inboundScope,
+		},
+		{
+			client_id: 'introspector',
+			client_secret: 'introspector-secret',
+			grant_types: [],
+			response_types: [],
+			redirect_uris: [],
+			token_endpoint_auth_method: 'client_secret_basic',
+		},
 	],
-	jwks: { keys: [signingKey] },
-	scopes: ['openid', 'offline_access', 'profile', 'api:read', 'api:write'],
+	jwks: { keys },
+	scopes: ['openid', 'offline_access', 'profile', 'api:read', 'api:write', 'profile:read', 'profile:write'],
 	claims: { openid: ['sub'], profile: ['name', 'email'] },
 	features: {
 		devInteractions: { enabled: false },
 		clientCredentials: { enabled: true },
 		introspection: { enabled: true },
 		revocation: { enabled: true },
+		// Only requests that name a resource get one (a JWT); others keep opaque tokens.
+		resourceIndicators: {
+			enabled: true,
+			defaultResource: async (_ctx, _client, oneOf) => oneOf,
+			useGrantedResource: async () => true,
+			getResourceServerInfo: async (_ctx, resourceIndicator) => {
+				const info = resourceServers[resourceIndicator];
+				if (!info) throw new Provider.errors.InvalidTarget();
+				return { scope: inboundScope, accessTokenTTL: 600, accessTokenFormat: 'jwt', ...info };
+			},
+		},
 	},
+	enabledJWA: { idTokenSigningAlgValues: ['RS256', 'ES256', 'HS256'] },
 	ttl: {
 		AccessToken: () => settings.accessTokenTtl,
-		ClientCredentials: () => settings.accessTokenTtl,
+		ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? settings.accessTokenTtl,
 		AuthorizationCode: 60,
 		IdToken: 3600,
 		RefreshToken: 24 * 3600,
@@ -163,6 +230,12 @@ provider.use(async (ctx, next) => {
 	}
 	if (ctx.path === '/token/introspection') stats.introspections++;
 	if (ctx.path === '/token/revocation') stats.revocations++;
+	if (ctx.path === '/jwks') {
+		stats.jwks++;
+		if (ctx.body && Array.isArray(ctx.body.keys)) {
+			ctx.body = { keys: ctx.body.keys.filter((key) => !unpublished.has(key.kid)) };
+		}
+	}
 });
 
 // The non-interactive login and consent: what a user clicking "Allow" would do.
@@ -216,6 +289,11 @@ authServer.on('request', async (req, res) => {
 		if (req.url === '/_test/reset' && req.method === 'POST') {
 			stats = emptyStats();
 			return answer(res, 200, stats);
+		}
+		const publish = /^\/_test\/publish\/(.+)$/.exec(req.url ?? '');
+		if (publish && req.method === 'POST') {
+			unpublished.delete(decodeURIComponent(publish[1]));
+			return answer(res, 200, { published: publish[1] });
 		}
 		if (req.url === '/_test/config' && req.method === 'POST') {
 			const body = await readJson(req);

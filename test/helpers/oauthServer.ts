@@ -1,7 +1,8 @@
 /**
  * A real OAuth 2.0 authorization server (oidc-provider) and an introspecting protected API on
  * 127.0.0.1, run by `oauthServer.child.mjs` in a child process (oidc-provider is ESM-only; the tests
- * run as CommonJS). Plus what n8n's server does for the authorization code flow, without a
+ * run as CommonJS). The one server for both directions: the outgoing node's credentials, and the
+ * JWT (JWKS, HS256) and opaque (introspection) access tokens an OAuth2 trigger verifies. Plus what n8n's server does for the authorization code flow, without a
  * browser: build the authorization URL (PKCE), follow the consent redirects with a cookie jar,
  * and exchange the code with `@n8n/client-oauth2`, as n8n's OAuth2 callback does.
  */
@@ -27,6 +28,8 @@ export interface OAuthStats {
 	api: { ok: number; unauthorized: number };
 	introspections: number;
 	revocations: number;
+	/** JWKS requests. */
+	jwks: number;
 }
 
 export interface OAuthClient {
@@ -39,6 +42,14 @@ export const CLIENTS = {
 	basic: { clientId: 'crm-basic', clientSecret: 'crm-basic-secret' },
 	post: { clientId: 'crm-post', clientSecret: 'crm-post-secret' },
 } satisfies Record<string, OAuthClient>;
+
+/** The client that gets the tokens a trigger in OAuth2 mode verifies (client_credentials). */
+export const AS_CLIENT: OAuthClient = { clientId: 'crm-platform', clientSecret: 'crm-secret' };
+/** The trigger's own client at the introspection endpoint. */
+export const AS_INTROSPECTOR = { id: 'introspector', secret: 'introspector-secret' };
+export const AS_HS256_SECRET = 'hs256-shared-secret-for-tests-0123456789abcdef';
+/** The audience of the server's JWT access tokens for every `urn:profiles:api*` resource. */
+export const AS_AUDIENCE = 'urn:profiles:api';
 
 /** n8n's redirect URL for an instance at http://127.0.0.1:5678 (the test harness's base URL). */
 export const N8N_REDIRECT_URL = 'http://127.0.0.1:5678/rest/oauth2-credential/callback';
@@ -59,6 +70,12 @@ export interface OAuthServer {
 	introspect(token: string): Promise<{ active: boolean; [claim: string]: unknown }>;
 	/** A raw token endpoint request (form body, Basic client authentication). */
 	token(form: Record<string, string>, client: OAuthClient): Promise<{ status: number; body: Record<string, unknown> }>;
+	jwksUrl: string;
+	introspectionUrl: string;
+	/** AS_CLIENT's client_credentials access token: a JWT for `resource`, opaque without. */
+	accessToken(options?: { scope?: string; resource?: string }): Promise<string>;
+	/** Adds a held-back key (kid `rs-rotated`) to the JWKS, as a key rotation would. */
+	publish(kid: string): Promise<void>;
 	close(): Promise<void>;
 }
 
@@ -82,6 +99,7 @@ export async function startOAuthServer(
 			...process.env,
 			ACCESS_TOKEN_TTL: String(settings.accessTokenTtl ?? 3600),
 			ROTATE_REFRESH_TOKEN: String(settings.rotateRefreshToken ?? false),
+			HS256_SECRET: AS_HS256_SECRET,
 		},
 		stdio: ['pipe', 'pipe', 'pipe'],
 	});
@@ -149,6 +167,26 @@ export async function startOAuthServer(
 			});
 			return { status: response.status, body: await json<Record<string, unknown>>(response) };
 		},
+		jwksUrl: `${issuer}/jwks`,
+		introspectionUrl: `${issuer}/token/introspection`,
+		accessToken: async (options = {}) => {
+			const form: Record<string, string> = { grant_type: 'client_credentials' };
+			if (options.scope) form.scope = options.scope;
+			if (options.resource) form.resource = options.resource;
+			const response = await fetch(`${issuer}/token`, {
+				method: 'POST',
+				headers: { authorization: basic(AS_CLIENT), 'content-type': 'application/x-www-form-urlencoded' },
+				body: new URLSearchParams(form),
+			});
+			const body = await json<{ access_token?: string }>(response);
+			if (response.status !== 200 || !body.access_token) {
+				throw new Error(`token request failed: ${response.status} ${JSON.stringify(body)}`);
+			}
+			return body.access_token;
+		},
+		publish: async (kid) => {
+			await post(`/_test/publish/${encodeURIComponent(kid)}`, {});
+		},
 		close: async () => {
 			if (child.exitCode !== null) return;
 			const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -194,7 +232,7 @@ export interface AuthorizationCodeCredential {
 }
 
 /**
- * What n8n's server does when a user clicks "Connect my account" on an authorization code
+ * What n8n's server does when a user clicks "Connect" on an authorization code
  * credential, with the browser replaced by redirects followed with a cookie jar: the
  * authorization URL (with a PKCE challenge for 'pkce'), the consent (auto-approved by the test
  * server), then the code exchange at n8n's callback. Answers the `oauthTokenData` n8n stores.

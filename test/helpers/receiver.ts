@@ -25,6 +25,8 @@ export interface Receiver {
 	requests: ReceivedRequest[];
 	/** The most requests that were being answered at the same time. */
 	maxInFlight: number;
+	/** TCP connections opened since the last reset (connection reuse shows here). */
+	connections: number;
 	/** How to answer each request; the default answers 200 `{"ok":true}`. */
 	reply: (request: ReceivedRequest, index: number) => Reply;
 	reset(): void;
@@ -38,10 +40,12 @@ export async function startReceiver(): Promise<Receiver> {
 		url: '',
 		requests: [],
 		maxInFlight: 0,
+		connections: 0,
 		reply: () => ({ status: 200, body: { ok: true } }),
 		reset() {
 			receiver.requests = [];
 			receiver.maxInFlight = 0;
+			receiver.connections = 0;
 			receiver.reply = () => ({ status: 200, body: { ok: true } });
 		},
 		close: async () => {
@@ -72,6 +76,7 @@ export async function startReceiver(): Promise<Receiver> {
 		res.end(body);
 		inFlight--;
 	});
+	server.on('connection', () => receiver.connections++);
 	server.listen(0, '127.0.0.1');
 	await once(server, 'listening');
 	receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

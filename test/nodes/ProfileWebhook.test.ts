@@ -281,3 +281,164 @@ describe('Profile Webhook: authentication and what items show', () => {
 		expect(JSON.stringify(sent)).not.toContain(key);
 	});
 });
+
+describe('Profile Webhook: items from any node', () => {
+	it('uses a plain item as the profile, each field a property', async () => {
+		const email = `${randomUUID()}@example.test`;
+		const { sent } = await run({ url: `${receiver.url}/crm/{{email.0}}`, body: '{"email":"{{email.0}}","plan":"{{plan.0}}"}' }, [], {
+			items: [{ json: { email, plan: 'gold', nested: { ignored: true }, empty: '' } }],
+		});
+		expect(receiver.requests[0].url).toBe(`/crm/${encodeURIComponent(email)}`);
+		expect(JSON.parse(receiver.requests[0].body)).toEqual({ email, plan: 'gold' });
+		expect(sent[0].json).toMatchObject({ profileId: null, profile: { properties: { email: [email], plan: ['gold'] } } });
+	});
+
+	it('refuses a trigger item without a profile, saying its state', async () => {
+		const item = { json: { state: 'NOTFOUND', profileId: null, profile: null } };
+		await expect(run({}, [], { items: [item] })).rejects.toThrow(/no profile \(state NOTFOUND\)/);
+		const { sent } = await run({}, [], { items: [item], continueOnFail: true });
+		expect(sent[0].json.error).toMatchObject({ message: expect.stringMatching(/NOTFOUND/) });
+		expect(receiver.requests).toHaveLength(0);
+	});
+
+	it('Property Change for items not in the store: remembered by identifier, so an unchanged item is not sent again', async () => {
+		const email = `${randomUUID()}@example.test`;
+		const nodeId = randomUUID();
+		const parameters = { triggerOn: 'propertyChange', triggerProperties: 'plan' };
+		const item = (plan: string) => [{ json: { email, plan } }];
+		expect((await run(parameters, [], { nodeId, items: item('gold') })).sent).toHaveLength(1);
+		const again = await run(parameters, [], { nodeId, items: item('gold') });
+		expect((again.skipped[0].json.skipped as { code: string }).code).toBe('NO_CHANGE');
+		expect((await run(parameters, [], { nodeId, items: item('silver') })).sent).toHaveLength(1);
+		expect(receiver.requests).toHaveLength(2);
+		expect(await store.getSentSnapshot(`wf-under-test:${nodeId}`, `identifier:DEFAULT:email=${email}`)).toEqual({ plan: ['silver'] });
+	});
+
+	it('the identifier property for items not in the store is an option', async () => {
+		const nodeId = randomUUID();
+		const parameters = { triggerOn: 'propertyChange', triggerProperties: 'plan', options: { identifierProperty: 'crmId' } };
+		const crmId = randomUUID();
+		await run(parameters, [], { nodeId, items: [{ json: { crmId, plan: 'gold' } }] });
+		expect(await store.getSentSnapshot(`wf-under-test:${nodeId}`, `identifier:DEFAULT:crmId=${crmId}`)).toEqual({ plan: ['gold'] });
+	});
+});
+
+describe('Profile Webhook: parameters per item', () => {
+	it('evaluates an n8n expression in Segments and Trigger Properties for each item, not once for item 0', async () => {
+		const customer = await newProfile({ segments: ['customers'], plan: ['gold'] });
+		const prospect = await newProfile({ segments: ['prospects'], plan: ['gold'] });
+		const items = [customer, prospect].map((profile, i) => ({
+			json: { ...profile, wanted: i === 0 ? 'customers' : 'prospects' } as unknown as INodeExecutionData['json'],
+		}));
+		const { sent, skipped } = await run({ segments: '={{ $json.wanted }}' }, [], { items });
+		expect(sent.map((i) => i.json.profileId)).toEqual([customer.id, prospect.id]);
+		expect(skipped).toHaveLength(0);
+
+		const nodeId = randomUUID();
+		const watch = (profile: Profile, property: string) => ({ json: { ...profile, watch: property } as unknown as INodeExecutionData['json'] });
+		const a = await newProfile({ plan: ['gold'] });
+		await run({ triggerOn: 'propertyChange', triggerProperties: '={{ $json.watch }}' }, [], { nodeId, items: [watch(a, 'plan')] });
+		// Same profile, same node: with "plan" watched it is unchanged; with "email" watched there is no snapshot value yet.
+		const second = await run({ triggerOn: 'propertyChange', triggerProperties: '={{ $json.watch }}' }, [], {
+			nodeId,
+			items: [watch(a, 'plan'), watch(a, 'email')],
+		});
+		expect((second.skipped[0].json.skipped as { code: string }).code).toBe('NO_CHANGE');
+		expect(second.sent).toHaveLength(1);
+	});
+});
+
+describe('Profile Webhook: what a run marks (snapshots)', () => {
+	const goal = (nodeId: string) => `wf-under-test:${nodeId}`;
+
+	it('Trigger On = Always keeps no snapshot at all', async () => {
+		const profile = await newProfile({ plan: ['gold'] });
+		const nodeId = randomUUID();
+		await run({ triggerOn: 'always' }, [profile], { nodeId });
+		expect(receiver.requests).toHaveLength(1);
+		expect(await store.getSentSnapshot(goal(nodeId), profile.id)).toBeUndefined();
+	});
+
+	it('a manual run sends and shows the request but marks nothing: no snapshot, no mapped value in the store', async () => {
+		const profile = await newProfile({ plan: ['gold'] });
+		const nodeId = randomUUID();
+		receiver.reply = () => ({ status: 200, body: { id: 'crm-1' } });
+		const parameters = {
+			triggerOn: 'propertyChange',
+			triggerProperties: 'plan',
+			responseMappings: { mapping: [{ path: '$.id', property: 'crm_id', mode: 'set' }] },
+		};
+		const manual = await run(parameters, [profile], { nodeId, mode: 'manual' });
+		expect(manual.sent[0].json).toMatchObject({ request: { method: 'POST' }, profile: { properties: { crm_id: ['crm-1'] } } });
+		expect(await store.getSentSnapshot(goal(nodeId), profile.id)).toBeUndefined();
+		expect((await store.get(profile.id))!.properties.crm_id).toBeUndefined();
+		// Production still sends it, and marks it.
+		expect((await run(parameters, [profile], { nodeId })).sent).toHaveLength(1);
+		expect((await store.get(profile.id))!.properties.crm_id).toEqual(['crm-1']);
+		expect((await run(parameters, [profile], { nodeId })).skipped).toHaveLength(1);
+	});
+
+	it('a 2xx whose response mapping fails still counts as sent: reported on the item, never re-sent', async () => {
+		const profile = await newProfile({ plan: ['gold'], score: [1] });
+		const nodeId = randomUUID();
+		receiver.reply = () => ({ status: 200, body: { score: 'not a number' } });
+		const parameters = {
+			triggerOn: 'propertyChange',
+			triggerProperties: 'plan',
+			responseMappings: { mapping: [{ path: '$.score', property: 'score', mode: 'sum' }] },
+		};
+		await expect(run(parameters, [profile], { nodeId })).rejects.toThrow(/answered 200 and the request counts as sent, but mapping the response failed/);
+		expect(await store.getSentSnapshot(goal(nodeId), profile.id)).toEqual({ plan: ['gold'] });
+		const again = await run(parameters, [profile], { nodeId, continueOnFail: true });
+		expect((again.skipped[0].json.skipped as { code: string }).code).toBe('NO_CHANGE');
+		expect(receiver.requests).toHaveLength(1);
+
+		const other = await newProfile({ plan: ['gold'], score: [1] });
+		const reported = await run(parameters, [other], { nodeId, continueOnFail: true });
+		expect(reported.sent[0].json).toMatchObject({ response: { status: 200 }, error: { message: expect.stringMatching(/Mapping the response failed/) } });
+		expect(await store.getSentSnapshot(goal(nodeId), other.id)).toEqual({ plan: ['gold'] });
+	});
+
+	it('snapshots of items sent before an item stopped the execution are kept', async () => {
+		const first = await newProfile({ plan: ['gold'] });
+		const second = await newProfile({ plan: ['gold'] });
+		const nodeId = randomUUID();
+		receiver.reply = (_r, index) => (index === 0 ? { status: 200, body: {} } : { status: 400, body: { message: 'no' } });
+		await expect(
+			run({ triggerOn: 'propertyChange', triggerProperties: 'plan', options: { concurrency: 1, retries: 0 } }, [first, second], { nodeId }),
+		).rejects.toThrow(/400/);
+		expect(await store.getSentSnapshot(goal(nodeId), first.id)).toEqual({ plan: ['gold'] });
+		expect(await store.getSentSnapshot(goal(nodeId), second.id)).toBeUndefined();
+	});
+});
+
+describe('Profile Webhook: connections and what items show', () => {
+	it('reuses connections: 30 requests at concurrency 3 with an API key open at most 3', async () => {
+		const profiles = await Promise.all(Array.from({ length: 30 }, () => newProfile({})));
+		const key = `secret-${randomUUID()}`;
+		const { sent } = await run({ authentication: 'apiKey', options: { concurrency: 3 } }, profiles, {
+			credentials: [{ type: 'profileWebhookApi', data: { apiKey: key, headerName: 'X-API-Key', sendIn: 'header' } }],
+		});
+		expect(sent).toHaveLength(30);
+		expect(receiver.requests.every((r) => r.headers['x-api-key'] === key)).toBe(true);
+		expect(receiver.connections).toBeLessThanOrEqual(3);
+	});
+
+	it('a shown request follows the redaction policy: secret headers, URL parameters and body fields are removed', async () => {
+		const profile = await newProfile({});
+		const { sent } = await run(
+			{
+				url: `${receiver.url}/c?token=t0p&email={{email.0}}`,
+				headers: { header: [{ name: 'Authorization', value: 'Bearer hidden' }, { name: 'X-Trace', value: 'kept' }] },
+				body: '{"client_secret": "s3cret", "email": "{{email.0}}"}',
+				options: { includeRequest: true },
+			},
+			[profile],
+		);
+		const request = sent[0].json.request as { url: string; headers: Record<string, string>; body: string };
+		expect(request.url).toBe(`${receiver.url}/c?email=${encodeURIComponent(profile.properties.email[0] as string)}`);
+		expect(request.headers).toEqual({ 'X-Trace': 'kept', 'Content-Type': 'application/json' });
+		expect(JSON.parse(request.body)).toEqual({ email: profile.properties.email[0] });
+		expect(receiver.requests[0].headers.authorization).toBe('Bearer hidden');
+	});
+});

@@ -240,6 +240,32 @@ describe('authorization code with PKCE (n8n-core OAuth2)', () => {
 		expect(stats.api).toEqual({ ok: 4, unauthorized: 1 });
 	});
 
+	it('a credential never connected (n8n stores oauthTokenData: {}): "connect the account first" at once, no request, no retry', async () => {
+		const credential = credentialStore(AC, { ...authorizationCode(), oauthTokenData: {} }, 'CRM as Alice');
+		await expect(credential.run(await profileItems(2), { retries: 3 })).rejects.toThrow(
+			/"CRM as Alice" is not connected: connect the account first/,
+		);
+		const stats = await server.stats();
+		expect(stats.api).toEqual({ ok: 0, unauthorized: 0 });
+		expect(stats.token).toEqual({});
+	});
+
+	it('a public PKCE client (no client secret) can be saved, connects, sends, and refreshes with its client ID alone', async () => {
+		const properties = new ProfileWebhookOAuth2Api().properties;
+		expect(properties.find((p) => p.name === 'clientSecret')?.required).toBeFalsy();
+		expect(properties.find((p) => p.name === 'scope')?.required).toBe(true);
+		await server.configure({ accessTokenTtl: 2 });
+		const publicClient = { ...authorizationCode(), clientId: 'crm-public', clientSecret: '' };
+		const credential = credentialStore(AC, { ...publicClient, oauthTokenData: await connectAuthorizationCode(publicClient) });
+		expect((await credential.run(await profileItems(1))).sent[0].json.response).toMatchObject({ status: 200 });
+		await sleep(2100);
+		const { sent } = await credential.run(await profileItems(2), { concurrency: 2 });
+		expect(sent.map((item) => (item.json.response as { status: number }).status)).toEqual([200, 200]);
+		const stats = await server.stats();
+		expect(count(stats, 'refresh_token')).toBe(1);
+		expect(stats.clientAuth.none).toBeGreaterThanOrEqual(2);
+	});
+
 	it('a revoked access token with no refresh token: a clear error asking to reconnect', async () => {
 		const tokens = await connectAuthorizationCode(authorizationCode('openid api:write'));
 		expect(tokens.refresh_token).toBeUndefined();

@@ -13,25 +13,30 @@ import { ProfileWebhookInboundOAuth2Api } from '../../credentials/ProfileWebhook
 import type { ProfileEngine } from '../../lib/profiles/engine';
 import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
+import { freezeClock, realClock, shiftClock, useShiftableClock } from '../helpers/clock';
+import { startWebhookNode, type WebhookNodeServer } from '../helpers/n8n';
 import {
 	AS_AUDIENCE,
+	AS_CLIENT,
 	AS_HS256_SECRET,
 	AS_INTROSPECTOR,
-	startInboundOAuthServer,
-	type InboundOAuthServer,
-} from '../helpers/inboundOAuthServer';
-import { startWebhookNode, type WebhookNodeServer } from '../helpers/n8n';
+	startOAuthServer,
+	type OAuthServer,
+} from '../helpers/oauthServer';
 
-let as: InboundOAuthServer;
+let as: OAuthServer;
 let store: ProfileEngine;
 const servers: WebhookNodeServer[] = [];
 
 beforeAll(async () => {
-	as = await startInboundOAuthServer();
+	as = await startOAuthServer();
 	store = getProfileEngine();
+	// Expiry, cooldowns and cache TTLs are passed by moving the trigger's clock, not by sleeping.
+	useShiftableClock();
 });
 
 afterAll(async () => {
+	realClock();
 	await Promise.all(servers.map((s) => s.close()));
 	await as.close();
 });
@@ -48,7 +53,7 @@ const parameters: INodeParameters = {
 function jwtCredential(extra: ICredentialDataDecryptedObject = {}): ICredentialDataDecryptedObject {
 	return {
 		verification: 'jwt',
-		issuer: as.url,
+		issuer: as.issuer,
 		audience: AS_AUDIENCE,
 		keySource: 'jwks',
 		// A URL of its own per trigger: the caches are kept per credential content.
@@ -68,7 +73,7 @@ function introspectionCredential(extra: ICredentialDataDecryptedObject = {}): IC
 		introspectionClientId: AS_INTROSPECTOR.id,
 		introspectionClientSecret: AS_INTROSPECTOR.secret,
 		introspectionCacheSeconds: 60,
-		issuer: as.url,
+		issuer: as.issuer,
 		requiredScopes: 'profile:write',
 		...extra,
 	};
@@ -180,7 +185,6 @@ async function jwksDelta<T>(run: () => Promise<T>): Promise<{ result: T; fetches
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JWKS', () => {
 	let server: WebhookNodeServer;
@@ -189,20 +193,20 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 	});
 
 	it('accepts an RS256 token with the required scope, and keeps the token out of the output', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		expect(parts(token).header).toMatchObject({ alg: 'RS256', kid: 'rs-1', typ: 'at+jwt' });
 		await expectAccepted(server, token);
 	});
 
 	it('accepts an ES256 token (raw r||s signature)', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api:es256', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api:es256', scope: 'profile:write' });
 		expect(parts(token).header).toMatchObject({ alg: 'ES256', kid: 'es-1' });
 		await expectAccepted(server, token);
 	});
 
 	it('fetches the JWKS once, not per request', async () => {
 		const fresh = await serve(jwtCredential());
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		const { fetches } = await jwksDelta(async () => {
 			for (let i = 0; i < 4; i++) await expectAccepted(fresh, token);
 			await Promise.all([1, 2, 3].map(async () => expect((await send(fresh, token)).status).toBe(200)));
@@ -215,9 +219,9 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 	});
 
 	it('refuses an expired token, with and only within the clock skew', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api:short', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api:short', scope: 'profile:write' });
 		expect(parts(token).payload.exp).toBe((parts(token).payload.iat as number) + 1);
-		await sleep(2100);
+		shiftClock(2100);
 		const strict = await serve(jwtCredential({ clockSkewSeconds: 0 }));
 		await expectRefused(strict, token, { status: 401, error: 'invalid_token', message: /access token expired at \d{4}-/ });
 		// 60 s of tolerated clock difference: the same token, a second past its expiry, passes.
@@ -225,7 +229,7 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 	});
 
 	it('refuses a token for another audience', async () => {
-		const token = await as.token({ resource: 'urn:other:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:other:api', scope: 'profile:write' });
 		await expectRefused(server, token, {
 			status: 401,
 			error: 'invalid_token',
@@ -235,26 +239,26 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 
 	it('refuses a token of another issuer', async () => {
 		const other = await serve(jwtCredential({ issuer: 'https://auth.example.test/' }));
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		await expectRefused(other, token, {
 			status: 401,
 			error: 'invalid_token',
-			message: new RegExp(`issued by "${escapeRegExp(as.url)}", not by the expected issuer "https://auth.example.test/"`),
+			message: new RegExp(`issued by "${escapeRegExp(as.issuer)}", not by the expected issuer "https://auth.example.test/"`),
 		});
 	});
 
 	it('refuses a token whose claims were changed after signing, and one with a damaged signature', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:read' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:read' });
 		const { header, payload, signature } = parts(token);
 		const widened = `${encode(header)}.${encode({ ...payload, scope: 'profile:read profile:write' })}.${signature}`;
 		await expectRefused(server, widened, { status: 401, error: 'invalid_token', message: /signature is invalid/ });
-		const good = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const good = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		const flipped = good.slice(0, -6) + (good.slice(-6, -5) === 'A' ? 'B' : 'A') + good.slice(-5);
 		await expectRefused(server, flipped, { status: 401, error: 'invalid_token', message: /signature is invalid/ });
 	});
 
 	it('refuses alg "none" in any spelling', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		const { header, payload } = parts(token);
 		for (const alg of ['none', 'None', 'NONE']) {
 			const unsigned = `${encode({ ...header, alg })}.${encode(payload)}.`;
@@ -263,7 +267,7 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 	});
 
 	it('refuses algorithm confusion: HS256 keyed with the published RSA public key', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		const { payload } = parts(token);
 		const jwks = (await (await fetch(as.jwksUrl)).json()) as { keys: Array<{ kid: string }> };
 		const rsa = jwks.keys.find((k) => k.kid === 'rs-1')!;
@@ -279,20 +283,23 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 
 	it('refuses a token signed by an unknown key after fetching the JWKS once more, and not again within the cooldown', async () => {
 		const fresh = await serve(jwtCredential());
-		const good = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const good = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		await expectAccepted(fresh, good);
 		const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 		const input = `${encode({ alg: 'RS256', typ: 'at+jwt', kid: 'rogue' })}.${encode(parts(good).payload)}`;
 		const rogue = `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
-		await sleep(1100); // past the 1 s cooldown of this credential
+		shiftClock(1100); // past the 1 s cooldown of this credential
 		const first = await jwksDelta(() =>
 			expectRefused(fresh, rogue, {
 				status: 401,
 				error: 'invalid_token',
-				message: new RegExp(`unknown key: kid "rogue" is not in the JWKS at ${escapeRegExp(as.jwksUrl)}\\?trigger=`),
+				message: /unknown key: kid "rogue" is not in the authorization server's key set$/,
 			}),
 		);
 		expect(first.fetches).toBe(1);
+		// The caller learns nothing about the configured URL (its query is this test's secret).
+		expect(first.result.text).not.toContain('trigger=');
+		expect(first.result.text).not.toContain(new URL(as.jwksUrl).host);
 		const again = await jwksDelta(async () => {
 			for (let i = 0; i < 3; i++) {
 				await expectRefused(fresh, rogue, { status: 401, error: 'invalid_token', message: /unknown key/ });
@@ -303,21 +310,21 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 
 	it('follows a key rotation: a new kid fetches the JWKS again and is then accepted', async () => {
 		const fresh = await serve(jwtCredential());
-		const rotated = await as.token({ resource: 'urn:profiles:api:rotated', scope: 'profile:write' });
+		const rotated = await as.accessToken({ resource: 'urn:profiles:api:rotated', scope: 'profile:write' });
 		expect(parts(rotated).header.kid).toBe('rs-rotated');
 		// Not published yet: refused, and the JWKS just fetched is not fetched again at once.
 		const before = await jwksDelta(() =>
-			expectRefused(fresh, rotated, { status: 401, error: 'invalid_token', message: /kid "rs-rotated" is not in the JWKS/ }),
+			expectRefused(fresh, rotated, { status: 401, error: 'invalid_token', message: /kid "rs-rotated" is not in the authorization server's key set/ }),
 		);
 		expect(before.fetches).toBe(1);
 		await as.publish('rs-rotated');
-		await sleep(1100);
+		shiftClock(1100);
 		const after = await jwksDelta(() => expectAccepted(fresh, rotated));
 		expect(after.fetches).toBe(1);
 	});
 
 	it('answers 403 insufficient_scope for a good token without the required scope', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:read' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:read' });
 		const answer = await expectRefused(server, token, {
 			status: 403,
 			error: 'insufficient_scope',
@@ -327,12 +334,12 @@ describe('Trigger OAuth2: JWT access tokens from oidc-provider, keys from its JW
 	});
 
 	it('refuses HS256 tokens of the server: a JWKS only ever verifies RS256 and ES256', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api:hs256', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api:hs256', scope: 'profile:write' });
 		await expectRefused(server, token, { status: 401, error: 'invalid_token', message: /"HS256", which this webhook does not accept/ });
 	});
 
 	it('takes no token from the URL (RFC 6750 section 2.3), and never echoes one sent there', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		const email = `oauth-${randomUUID().slice(0, 8)}@example.test`;
 		const inUrl = await fetch(`${server.url}?property=email&email=${encodeURIComponent(email)}&access_token=${token}`, {
 			method: 'POST',
@@ -365,15 +372,15 @@ describe('Trigger OAuth2: JWT access tokens with an HS256 shared secret', () => 
 	});
 
 	it('accepts the server\'s HS256 token', async () => {
-		const token = await as.token({ resource: 'urn:profiles:api:hs256', scope: 'profile:write' });
+		const token = await as.accessToken({ resource: 'urn:profiles:api:hs256', scope: 'profile:write' });
 		expect(parts(token).header).toMatchObject({ alg: 'HS256' });
 		await expectAccepted(server, token);
 	});
 
 	it('refuses RS256 tokens and HS256 tokens signed with another secret', async () => {
-		const rs = await as.token({ resource: 'urn:profiles:api', scope: 'profile:write' });
+		const rs = await as.accessToken({ resource: 'urn:profiles:api', scope: 'profile:write' });
 		await expectRefused(server, rs, { status: 401, error: 'invalid_token', message: /"RS256", which this webhook does not accept \(accepted: HS256\)/ });
-		const hs = await as.token({ resource: 'urn:profiles:api:hs256', scope: 'profile:write' });
+		const hs = await as.accessToken({ resource: 'urn:profiles:api:hs256', scope: 'profile:write' });
 		const input = hs.split('.').slice(0, 2).join('.');
 		const other = `${input}.${createHmac('sha256', 'another-secret-of-at-least-32-characters').update(input).digest('base64url')}`;
 		await expectRefused(server, other, { status: 401, error: 'invalid_token', message: /signature is invalid/ });
@@ -381,11 +388,11 @@ describe('Trigger OAuth2: JWT access tokens with an HS256 shared secret', () => 
 });
 
 describe('Trigger OAuth2: opaque tokens by token introspection', () => {
-	const introspections = async () => (await as.stats()).introspection;
+	const introspections = async () => (await as.stats()).introspections;
 
 	it('accepts an active token and asks the server once for repeated requests (positive cache)', async () => {
 		const server = await serve(introspectionCredential());
-		const token = await as.token({ scope: 'profile:write' });
+		const token = await as.accessToken({ scope: 'profile:write' });
 		expect(token.split('.')).toHaveLength(1);
 		const before = await introspections();
 		for (let i = 0; i < 4; i++) await expectAccepted(server, token);
@@ -394,58 +401,90 @@ describe('Trigger OAuth2: opaque tokens by token introspection', () => {
 
 	it('asks every time with a cache TTL of 0', async () => {
 		const server = await serve(introspectionCredential({ introspectionCacheSeconds: 0 }));
-		const token = await as.token({ scope: 'profile:write' });
+		const token = await as.accessToken({ scope: 'profile:write' });
 		const before = await introspections();
 		for (let i = 0; i < 3; i++) await expectAccepted(server, token);
 		expect((await introspections()) - before).toBe(3);
 	});
 
-	it('refuses an unknown token as inactive, and never keeps inactive answers', async () => {
+	it('refuses an unknown token as inactive, and answers it again from memory for 30 s (negative cache)', async () => {
 		const server = await serve(introspectionCredential());
 		const before = await introspections();
-		for (let i = 0; i < 2; i++) {
+		for (let i = 0; i < 3; i++) {
 			await expectRefused(server, 'not-a-token-the-server-knows', {
 				status: 401,
 				error: 'invalid_token',
 				message: /not active.*\(introspection\)/,
 			});
 		}
+		expect((await introspections()) - before).toBe(1);
+		shiftClock(30_000);
+		await expectRefused(server, 'not-a-token-the-server-knows', { status: 401, error: 'invalid_token', message: /not active/ });
 		expect((await introspections()) - before).toBe(2);
+	});
+
+	// Attack list (issue 16): 20 distinct junk tokens made 20 introspection calls.
+	it('bounds introspection calls per second: 20 distinct junk tokens make 5 calls, the rest 503 with Retry-After', async () => {
+		const server = await serve(introspectionCredential({ introspectionMaxPerSecond: 5 }));
+		freezeClock();
+		try {
+			const before = await introspections();
+			const statuses: number[] = [];
+			for (let i = 0; i < 20; i++) {
+				const answer = await send(server, `junk-${i}-${randomUUID()}`);
+				statuses.push(answer.status);
+				if (answer.status === 503) {
+					expect(answer.body.error).toEqual({
+						code: 'AUTH_SERVER_UNAVAILABLE',
+						message: 'Too many unknown access tokens to check right now; try again shortly',
+					});
+				}
+				expect(await profileExists(answer.email)).toBe(false);
+			}
+			expect((await introspections()) - before).toBe(5);
+			expect(statuses).toEqual([...Array(5).fill(401), ...Array(15).fill(503)]);
+			// A second later a good token is checked again.
+			shiftClock(1000);
+			await expectAccepted(server, await as.accessToken({ scope: 'profile:write' }));
+			expect((await introspections()) - before).toBe(6);
+		} finally {
+			useShiftableClock();
+		}
 	});
 
 	it('refuses a revoked token once its cached answer has run out', async () => {
 		const server = await serve(introspectionCredential({ introspectionCacheSeconds: 1 }));
-		const token = await as.token({ scope: 'profile:write' });
+		const token = await as.accessToken({ scope: 'profile:write' });
 		await expectAccepted(server, token);
-		await as.revoke(token);
+		await as.revoke(token, AS_CLIENT);
 		// Within the cache TTL the earlier "active" answer stands: the price of the cache.
 		await expectAccepted(server, token);
-		await sleep(1100);
+		shiftClock(1100);
 		await expectRefused(server, token, { status: 401, error: 'invalid_token', message: /not active/ });
 	});
 
 	it('answers 403 for an active token without the required scope', async () => {
 		const server = await serve(introspectionCredential());
-		const token = await as.token({ scope: 'profile:read' });
+		const token = await as.accessToken({ scope: 'profile:read' });
 		await expectRefused(server, token, { status: 403, error: 'insufficient_scope', message: /required scope: profile:write/ });
 	});
 
 	it('refuses an active token of another issuer or for another audience', async () => {
-		const token = await as.token({ scope: 'profile:write' });
+		const token = await as.accessToken({ scope: 'profile:write' });
 		const otherIssuer = await serve(introspectionCredential({ issuer: 'https://auth.example.test/' }));
 		await expectRefused(otherIssuer, token, { status: 401, error: 'invalid_token', message: /not by the expected issuer/ });
 		const audience = await serve(introspectionCredential({ audience: AS_AUDIENCE }));
 		await expectRefused(audience, token, { status: 401, error: 'invalid_token', message: /names no audience/ });
 	});
 
-	it('answers 503 when the introspection endpoint refuses the trigger itself', async () => {
+	it('answers 503 when the introspection endpoint refuses the trigger itself, naming no URL', async () => {
 		const server = await serve(introspectionCredential({ introspectionClientSecret: 'wrong' }));
-		const token = await as.token({ scope: 'profile:write' });
+		const token = await as.accessToken({ scope: 'profile:write' });
 		const answer = await send(server, token);
 		expect(answer.status).toBe(503);
 		expect(answer.body.error).toEqual({
 			code: 'AUTH_SERVER_UNAVAILABLE',
-			message: `The token introspection endpoint ${as.introspectionUrl} answered HTTP 401 (invalid_client)`,
+			message: 'The token introspection endpoint answered HTTP 401 (invalid_client)',
 		});
 		expect(answer.text).not.toContain(token);
 		expect(await profileExists(answer.email)).toBe(false);

@@ -14,6 +14,7 @@ import type { Profile } from '../../lib/profiles/types';
 import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhook } from '../../nodes/ProfileWebhook/ProfileWebhook.node';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
+import { realClock, shiftClock, useShiftableClock } from '../helpers/clock';
 import { runExecuteNode, startWebhookNode, TestCredentialsHelper, type WebhookNodeServer } from '../helpers/n8n';
 
 const CLIENT = { id: 'profile-sync', secret: `sync-${randomUUID()}` };
@@ -138,12 +139,13 @@ describe('Trigger OAuth2: the full loop through n8n-core', () => {
 
 	it('after the token expires, the trigger\'s 401 makes n8n fetch a new one and the request succeeds', async () => {
 		const short = await serveTrigger(1, 'loop-short');
+		useShiftableClock();
 		try {
 			const credential = clientCredential(short);
 			const [first, second] = await newProfiles(2);
 			expect((await credential.run([first])).sent).toHaveLength(1);
 			const firstToken = (credential.stored().oauthTokenData as { access_token: string }).access_token;
-			await new Promise((resolve) => setTimeout(resolve, 2100));
+			shiftClock(2100); // past the token's 1 s lifetime, without waiting for it
 			const { sent } = await credential.run([second]);
 			expect((sent[0].json.response as { body: unknown }).body).toEqual({ state: 'MODIFIED', profileId: second.id });
 			const secondToken = (credential.stored().oauthTokenData as { access_token: string }).access_token;
@@ -151,6 +153,7 @@ describe('Trigger OAuth2: the full loop through n8n-core', () => {
 			// Stored twice: the first token, then the one fetched after the 401.
 			expect(credential.helper.updates).toHaveLength(2);
 		} finally {
+			realClock();
 			await short.close();
 		}
 	});

@@ -11,6 +11,7 @@ import { ProfileWebhookApi } from '../../credentials/ProfileWebhookApi.credentia
 import { ProfileWebhookInboundOAuth2Api } from '../../credentials/ProfileWebhookInboundOAuth2Api.credentials';
 import { getProfileEngine } from '../../lib/store/registry';
 import { ProfileWebhookTrigger } from '../../nodes/ProfileWebhookTrigger/ProfileWebhookTrigger.node';
+import { realClock, shiftClock, useShiftableClock } from '../helpers/clock';
 import { runWebhookMethod, startWebhookNode, type TestCredential, type WebhookNodeServer } from '../helpers/n8n';
 
 const CRM = { id: 'crm-platform', secret: `crm-${randomUUID()}` };
@@ -179,12 +180,17 @@ describe('Trigger OAuth2: the token URL under the webhook path', () => {
 
 	it('refuses its tokens once they expire', async () => {
 		const short = await serve(inbound({ tokenLifetimeSeconds: 1, clockSkewSeconds: 0 }), { path: 'short-lived' });
-		const token = (await requestToken(`${short.url}/oauth/token`, CRM, 'basic')).body.access_token as string;
-		expect((await callWebhook(short, token)).status).toBe(200);
-		await new Promise((resolve) => setTimeout(resolve, 2100));
-		const expired = await callWebhook(short, token);
-		expect(expired.status).toBe(401);
-		expect((expired.body.error as { message: string }).message).toMatch(/^The access token expired at /);
+		useShiftableClock();
+		try {
+			const token = (await requestToken(`${short.url}/oauth/token`, CRM, 'basic')).body.access_token as string;
+			expect((await callWebhook(short, token)).status).toBe(200);
+			shiftClock(2100);
+			const expired = await callWebhook(short, token);
+			expect(expired.status).toBe(401);
+			expect((expired.body.error as { message: string }).message).toMatch(/^The access token expired at /);
+		} finally {
+			realClock();
+		}
 	});
 
 	it('applies the IP allowlist to the token URL', async () => {

@@ -37,16 +37,28 @@ export function grantedScopes(claims: Record<string, unknown>): string[] {
 	return [];
 }
 
+/** The largest NumericDate a Date can show (year 275760); anything beyond is not a real time. */
+const MAX_NUMERIC_DATE = 8.64e12;
+
 function numericDate(claims: Record<string, unknown>, name: string): number | undefined {
 	const value = claims[name];
 	if (value === undefined) return undefined;
 	if (typeof value !== 'number' || !Number.isFinite(value)) {
 		throw new TokenRefusedError('malformed', `The access token's ${name} claim is not a number of seconds`);
 	}
+	if (Math.abs(value) > MAX_NUMERIC_DATE) {
+		throw new TokenRefusedError('malformed', `The access token's ${name} claim is out of range`);
+	}
 	return value;
 }
 
-const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+/** A NumericDate for a message; never throws (new Date(x).toISOString() does when x is huge). */
+export function describeTime(seconds: unknown): string {
+	if (typeof seconds !== 'number' || !Number.isFinite(seconds) || Math.abs(seconds) > MAX_NUMERIC_DATE) {
+		return 'a time out of range';
+	}
+	return new Date(seconds * 1000).toISOString();
+}
 
 export function checkClaims(
 	claims: Record<string, unknown>,
@@ -54,6 +66,7 @@ export function checkClaims(
 	nowMs: number,
 ): AcceptedClaims {
 	const now = nowMs / 1000;
+	numericDate(claims, 'iat');
 	if (rules.issuer !== undefined && claims.iss !== rules.issuer) {
 		throw new TokenRefusedError(
 			'issuer',
@@ -78,12 +91,13 @@ export function checkClaims(
 	if (exp === undefined && rules.requireExpiry) {
 		throw new TokenRefusedError('malformed', 'The access token has no expiry (exp)');
 	}
-	if (exp !== undefined && now > exp + rules.clockSkewSeconds) {
-		throw new TokenRefusedError('expired', `The access token expired at ${iso(exp)}`);
+	// RFC 7519 section 4.1.4: exp is the first moment the token is no longer accepted (as jose).
+	if (exp !== undefined && now >= exp + rules.clockSkewSeconds) {
+		throw new TokenRefusedError('expired', `The access token expired at ${describeTime(exp)}`);
 	}
 	const nbf = numericDate(claims, 'nbf');
 	if (nbf !== undefined && now + rules.clockSkewSeconds < nbf) {
-		throw new TokenRefusedError('not_yet_valid', `The access token is not valid before ${iso(nbf)}`);
+		throw new TokenRefusedError('not_yet_valid', `The access token is not valid before ${describeTime(nbf)}`);
 	}
 	const scopes = grantedScopes(claims);
 	const missing = rules.requiredScopes.filter((s) => !scopes.includes(s));

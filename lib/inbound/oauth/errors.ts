@@ -39,6 +39,8 @@ export class TokenRefusedError extends ProfileWebhookError {
 		readonly reason: TokenRefusalReason,
 		message: string,
 		requiredScopes: readonly string[] = [],
+		/** For the workflow's owner (n8n's log), never for the caller. */
+		readonly detail?: string,
 	) {
 		const forbidden = reason === 'insufficient_scope';
 		const parts = [`realm="${BEARER_REALM}"`];
@@ -54,10 +56,18 @@ export class TokenRefusedError extends ProfileWebhookError {
 	}
 }
 
-/** The JWKS or the introspection endpoint could not be asked: not the caller's fault, 503. */
+/**
+ * The JWKS or the introspection endpoint could not be asked: not the caller's fault, 503. The
+ * message goes to an unauthenticated caller and names no URL; `detail` is for the workflow's
+ * owner (n8n's log) and names the endpoint without credentials or query.
+ */
 export class AuthServerUnavailableError extends ProfileWebhookError {
-	constructor(message: string) {
-		super(503, 'AUTH_SERVER_UNAVAILABLE', message, [], { 'Retry-After': '5' });
+	constructor(
+		message: string,
+		readonly detail?: string,
+		retryAfterSeconds = 5,
+	) {
+		super(503, 'AUTH_SERVER_UNAVAILABLE', message, [], { 'Retry-After': String(retryAfterSeconds) });
 		this.name = 'AuthServerUnavailableError';
 	}
 }

@@ -36,3 +36,13 @@ export function jsonObject(body: unknown): Record<string, unknown> | undefined {
 export function formEncode(values: Record<string, string>): string {
 	return new URLSearchParams(values).toString();
 }
+
+/** The configured URL without user, password, query and fragment: what a log may show. */
+export function displayUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		return `${parsed.protocol}//${parsed.host}${parsed.pathname}`;
+	} catch {
+		return '(invalid URL)';
+	}
+}

@@ -5,20 +5,18 @@
  * registered applications, the tokens the trigger issues itself at its token URL.
  * Compiled configurations are kept, so JWKS and introspection caches live across requests.
  */
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { decodeJwt } from 'jose';
 
 import { ConfigurationError, type ValidationIssue } from '../../errors';
 import { memoizeByContent } from '../../memoizeByContent';
 import type { AcceptedClaims, ClaimRules } from './claims';
 import { TokenRefusedError } from './errors';
 import type { HttpFetch } from './http';
-import { Introspector } from './introspection';
+import { DEFAULT_MAX_INTROSPECTIONS_PER_SECOND, Introspector } from './introspection';
 import { JwksCache } from './jwks';
-import { decodeJwt, looksLikeJwt } from './jwt';
-import { isJwsAlgorithm, type JwsAlgorithm } from './jws';
 import { parseRegisteredApplications, type RegisteredApplication } from './registeredApplications';
 import { handleTokenRequest, type TokenRequest, type TokenResponse } from './tokenEndpoint';
-import { verifyJwt, type JwtVerification } from './verifyJwt';
+import { isJwsAlgorithm, looksLikeJwt, verifyJwt, type JwsAlgorithm, type JwtVerification } from './verifyJwt';
 
 export type VerificationMode = 'jwt' | 'introspection' | 'registeredApplicationsOnly';
 
@@ -38,6 +36,8 @@ export interface InboundOAuth2Settings {
 	introspectionClientSecret?: string;
 	introspectionClientAuthentication?: 'basic' | 'body';
 	introspectionCacheSeconds?: number;
+	/** At most this many introspection calls a second; more are answered 503 (default 10). */
+	introspectionMaxPerSecond?: number;
 	clockSkewSeconds?: number;
 	/** Scopes every token must grant, separated by spaces or commas. */
 	requiredScopes?: string;
@@ -65,7 +65,7 @@ type External =
 
 interface SelfIssued {
 	applications: RegisteredApplication[];
-	signingKey: KeyObject;
+	signingKey: Uint8Array;
 	lifetimeSeconds: number;
 }
 
@@ -121,13 +121,13 @@ function wholeNumber(
 	return n;
 }
 
-function secretKey(issues: ValidationIssue[], target: string, value: string | undefined): KeyObject | undefined {
+function secretKey(issues: ValidationIssue[], target: string, value: string | undefined): Uint8Array | undefined {
 	const secret = value ?? '';
 	if (Buffer.byteLength(secret, 'utf8') < MIN_HS256_SECRET_LENGTH) {
 		issues.push({ target, message: `must be at least ${MIN_HS256_SECRET_LENGTH} characters (256 bits for HS256)` });
 		return undefined;
 	}
-	return createSecretKey(Buffer.from(secret, 'utf8'));
+	return new Uint8Array(Buffer.from(secret, 'utf8'));
 }
 
 export function compileInboundOAuth2(
@@ -135,7 +135,7 @@ export function compileInboundOAuth2(
 	options: CompileOptions = {},
 ): CompiledInboundOAuth2 {
 	const issues: ValidationIssue[] = [];
-	const clock = options.clock ?? Date.now;
+	const clock = options.clock ?? (() => Date.now());
 	const clockSkewSeconds = wholeNumber(issues, 'Clock Skew', settings.clockSkewSeconds, DEFAULT_CLOCK_SKEW_SECONDS, 0, 600);
 	const requiredScopes = list(settings.requiredScopes);
 	const issuer = settings.issuer?.trim() || undefined;
@@ -177,6 +177,7 @@ export function compileInboundOAuth2(
 			if (!clientId) issues.push({ target: 'Introspection Client ID', message: 'is required' });
 			if (!clientSecret) issues.push({ target: 'Introspection Client Secret', message: 'is required' });
 			const cacheSeconds = wholeNumber(issues, 'Introspection Cache TTL', settings.introspectionCacheSeconds, DEFAULT_INTROSPECTION_CACHE_SECONDS, 0, 3600);
+			const maxPerSecond = wholeNumber(issues, 'Max Introspections per Second', settings.introspectionMaxPerSecond, DEFAULT_MAX_INTROSPECTIONS_PER_SECOND, 1, 1000);
 			if (url && clientId && clientSecret) {
 				const introspector = new Introspector({
 					url,
@@ -184,6 +185,7 @@ export function compileInboundOAuth2(
 					clientSecret,
 					clientAuthentication: settings.introspectionClientAuthentication === 'body' ? 'body' : 'basic',
 					cacheTtlMs: cacheSeconds * 1000,
+					maxCallsPerSecond: maxPerSecond,
 					clock,
 				});
 				external = { kind: 'introspection', introspector, rules: { ...rules, requireExpiry: false } };
@@ -263,6 +265,15 @@ function selfVerification(config: CompiledInboundOAuth2, self: SelfIssued, webho
 	};
 }
 
+/** The `iss` a JWT claims, read without verifying (only to choose the key that verifies it). */
+function unverifiedIssuer(token: string): unknown {
+	try {
+		return decodeJwt(token).iss;
+	} catch {
+		return undefined;
+	}
+}
+
 /**
  * Accepts the request's bearer token or throws TokenRefusedError (401/403, with its
  * WWW-Authenticate header) or AuthServerUnavailableError (503).
@@ -278,7 +289,7 @@ export async function authenticateBearer(
 	const { external, self } = config;
 	// Tokens this trigger issued are recognised by their issuer and then checked only with the
 	// trigger's own signing secret; the claim decides the path, the signature still decides.
-	if (self && jwt && decodeJwt(token).payload.iss === TRIGGER_ISSUER) {
+	if (self && jwt && unverifiedIssuer(token) === TRIGGER_ISSUER) {
 		const claims = await verifyJwt(token, selfVerification(config, self, context.webhookPath), context.http, now);
 		return { via: 'trigger', ...claims };
 	}
@@ -290,7 +301,7 @@ export async function authenticateBearer(
 			return { via: 'introspection', ...(await external.introspector.verify(token, external.rules, context.http)) };
 		case 'none': {
 			if (jwt) {
-				const { iss } = decodeJwt(token).payload;
+				const iss = unverifiedIssuer(token);
 				throw new TokenRefusedError(
 					'issuer',
 					`The access token was issued by ${JSON.stringify(typeof iss === 'string' ? iss : String(iss))}, not by this trigger's token URL`,
@@ -307,13 +318,13 @@ export function issuesTokens(config: CompiledInboundOAuth2): boolean {
 }
 
 /** The token URL's answer, or undefined when this configuration issues no tokens. */
-export function answerTokenRequest(
+export async function answerTokenRequest(
 	config: CompiledInboundOAuth2,
 	request: TokenRequest,
 	webhookPath: string,
-): TokenResponse | undefined {
+): Promise<TokenResponse | undefined> {
 	if (!config.self) return undefined;
-	return handleTokenRequest(
+	return await handleTokenRequest(
 		request,
 		{
 			applications: config.self.applications,

@@ -1,14 +1,17 @@
 /**
  * Opaque access tokens checked by RFC 7662 token introspection. Active answers are kept for a
  * short time (never past the token's own expiry), so a busy webhook asks the authorization server
- * once per token and TTL rather than once per request; inactive answers are never kept, so a
- * token that becomes valid is not refused from memory. Tokens are held only as SHA-256 digests.
+ * once per token and TTL rather than once per request. Inactive answers are kept too, for a short
+ * time (a junk token sent again is refused from memory), and the calls themselves are bounded per
+ * second, so a caller sending many distinct junk tokens cannot make the trigger flood the
+ * authorization server: past the bound it answers 503 with Retry-After (not 401, which would tell
+ * a client holding a good token that its token is bad). Tokens are held only as SHA-256 digests.
  */
 import { createHash } from 'node:crypto';
 
 import { checkClaims, type AcceptedClaims, type ClaimRules } from './claims';
 import { AuthServerUnavailableError, TokenRefusedError } from './errors';
-import { formEncode, jsonObject, type HttpFetch } from './http';
+import { displayUrl, formEncode, jsonObject, type HttpFetch } from './http';
 
 export interface IntrospectionOptions {
 	url: string;
@@ -18,13 +21,53 @@ export interface IntrospectionOptions {
 	clientAuthentication: 'basic' | 'body';
 	/** How long an active answer is reused, in milliseconds; 0 asks every time. */
 	cacheTtlMs: number;
+	/** How long an inactive answer is reused, in milliseconds (default 30 s). */
+	negativeTtlMs?: number;
+	/** At most this many introspection calls per second (and as a burst); default 10. */
+	maxCallsPerSecond?: number;
 	maxEntries?: number;
 	clock?: () => number;
 }
 
+export const DEFAULT_NEGATIVE_TTL_MS = 30_000;
+export const DEFAULT_MAX_INTROSPECTIONS_PER_SECOND = 10;
+
 interface CachedAnswer {
-	claims: Record<string, unknown>;
+	/** undefined: the server said the token is not active. */
+	claims: Record<string, unknown> | undefined;
 	until: number;
+}
+
+const inactive = () =>
+	new TokenRefusedError(
+		'inactive',
+		'The access token is not active: the authorization server does not know it, or it expired or was revoked (introspection)',
+	);
+
+/** A token bucket on the injected clock: `perSecond` calls a second, bursts of as many. */
+class CallBudget {
+	private tokens: number;
+	private last: number;
+
+	constructor(
+		private readonly perSecond: number,
+		private readonly clock: () => number,
+	) {
+		this.tokens = perSecond;
+		this.last = clock();
+	}
+
+	/** Takes one call; returns the seconds to wait when none is left. */
+	take(): number | undefined {
+		const now = this.clock();
+		this.tokens = Math.min(this.perSecond, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+		this.last = now;
+		if (this.tokens >= 1) {
+			this.tokens -= 1;
+			return undefined;
+		}
+		return Math.max(1, Math.ceil((1 - this.tokens) / this.perSecond));
+	}
 }
 
 /** Client id or secret in HTTP Basic, form-encoded first as RFC 6749 section 2.3.1 asks. */
@@ -35,32 +78,50 @@ export function basicCredentials(id: string, secret: string): string {
 
 export class Introspector {
 	private readonly cache = new Map<string, CachedAnswer>();
-	private readonly inflight = new Map<string, Promise<Record<string, unknown>>>();
+	private readonly inflight = new Map<string, Promise<Record<string, unknown> | undefined>>();
 	private readonly clock: () => number;
+	private readonly budget: CallBudget;
+	private overBudget = false;
 	/** How many times the endpoint was asked (for tests and diagnostics). */
 	calls = 0;
 
 	constructor(private readonly options: IntrospectionOptions) {
-		this.clock = options.clock ?? Date.now;
+		this.clock = options.clock ?? (() => Date.now());
+		this.budget = new CallBudget(options.maxCallsPerSecond ?? DEFAULT_MAX_INTROSPECTIONS_PER_SECOND, this.clock);
 	}
 
 	async verify(token: string, rules: ClaimRules, http: HttpFetch): Promise<AcceptedClaims> {
 		const digest = createHash('sha256').update(token).digest('base64url');
 		const now = this.clock();
 		const cached = this.cache.get(digest);
-		let claims: Record<string, unknown>;
+		let claims: Record<string, unknown> | undefined;
 		if (cached && cached.until > now) {
 			claims = cached.claims;
 		} else {
 			if (cached) this.cache.delete(digest);
 			let pending = this.inflight.get(digest);
 			if (!pending) {
+				const wait = this.budget.take();
+				if (wait !== undefined) {
+					// The owner hears of it once per burst, not once per refused request.
+					const detail = this.overBudget
+						? undefined
+						: `More than ${this.options.maxCallsPerSecond ?? DEFAULT_MAX_INTROSPECTIONS_PER_SECOND} token introspection calls a second were needed; the excess is answered 503`;
+					this.overBudget = true;
+					throw new AuthServerUnavailableError(
+						'Too many unknown access tokens to check right now; try again shortly',
+						detail,
+						wait,
+					);
+				}
+				this.overBudget = false;
 				pending = this.ask(token, http).finally(() => this.inflight.delete(digest));
 				this.inflight.set(digest, pending);
 			}
 			claims = await pending;
 			this.remember(digest, claims);
 		}
+		if (!claims) throw inactive();
 		const tokenType = claims.token_type;
 		if (typeof tokenType === 'string' && !['bearer', 'access_token', 'dpop'].includes(tokenType.toLowerCase())) {
 			throw new TokenRefusedError('inactive', `The token is a ${tokenType}, not an access token`);
@@ -70,7 +131,8 @@ export class Introspector {
 		return checkClaims(claims, { ...rules, requireExpiry: false }, this.clock());
 	}
 
-	private async ask(token: string, http: HttpFetch): Promise<Record<string, unknown>> {
+	/** The active answer's claims, or undefined for an inactive token. */
+	private async ask(token: string, http: HttpFetch): Promise<Record<string, unknown> | undefined> {
 		const { url, clientId, clientSecret, clientAuthentication } = this.options;
 		this.calls += 1;
 		const form: Record<string, string> = { token, token_type_hint: 'access_token' };
@@ -90,31 +152,33 @@ export class Introspector {
 			const response = await http({ method: 'POST', url, headers, body: formEncode(form) });
 			status = response.status;
 			answer = jsonObject(response.body);
-		} catch (error) {
-			throw new AuthServerUnavailableError(
-				`The token introspection endpoint ${url} could not be reached (${(error as Error).message})`,
-			);
+		} catch {
+			// The transport's message can repeat the URL with its credentials; it is not kept.
+			throw this.unavailable('could not be reached');
 		}
 		if (status !== 200 || !answer || typeof answer.active !== 'boolean') {
-			throw new AuthServerUnavailableError(
+			throw this.unavailable(
 				status !== 200
-					? `The token introspection endpoint ${url} answered HTTP ${status}${typeof answer?.error === 'string' ? ` (${answer.error})` : ''}`
-					: `The token introspection endpoint ${url} did not answer an introspection response`,
+					? `answered HTTP ${status}${typeof answer?.error === 'string' ? ` (${answer.error.slice(0, 100)})` : ''}`
+					: 'did not answer an introspection response',
 			);
 		}
-		if (answer.active !== true) {
-			throw new TokenRefusedError(
-				'inactive',
-				'The access token is not active: the authorization server does not know it, or it expired or was revoked (introspection)',
-			);
-		}
+		if (answer.active !== true) return undefined;
 		return answer;
 	}
 
-	private remember(digest: string, claims: Record<string, unknown>): void {
+	/** 503 for the caller without the URL; the detail names the endpoint for the owner. */
+	private unavailable(problem: string): AuthServerUnavailableError {
+		return new AuthServerUnavailableError(
+			`The token introspection endpoint ${problem}`,
+			`The token introspection endpoint ${displayUrl(this.options.url)} ${problem}`,
+		);
+	}
+
+	private remember(digest: string, claims: Record<string, unknown> | undefined): void {
 		const now = this.clock();
-		let until = now + this.options.cacheTtlMs;
-		if (typeof claims.exp === 'number') until = Math.min(until, claims.exp * 1000);
+		let until = now + (claims ? this.options.cacheTtlMs : (this.options.negativeTtlMs ?? DEFAULT_NEGATIVE_TTL_MS));
+		if (typeof claims?.exp === 'number') until = Math.min(until, claims.exp * 1000);
 		if (until <= now) return;
 		const max = this.options.maxEntries ?? 1000;
 		if (this.cache.size >= max) {

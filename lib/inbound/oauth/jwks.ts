@@ -1,14 +1,20 @@
 /**
- * A JSON Web Key Set fetched from a URL and kept: fetched on first use, again when it is older
- * than `maxAgeMs`, and again when a token names a key id it does not hold (a key rotation), but
- * never more often than once per `cooldownMs`, whatever tokens arrive. Concurrent requests share
- * one fetch. When a refresh fails, the keys already held stay in use.
+ * A JSON Web Key Set fetched from a URL and kept. Key selection and import (kid, alg, kty, curve,
+ * use, key_ops, public keys only) are jose's `createLocalJWKSet`; this file only decides *when*
+ * to fetch: on first use, again when the set is older than `maxAgeMs`, and again when a token
+ * names a key the set lacks (a rotation), never more often than once per `cooldownMs`.
+ *
+ * Why not jose's `createRemoteJWKSet`: it reads `Date.now()` (the trigger's injected clock could
+ * not drive it), it retries a failed first fetch on every request (an unreachable JWKS would be
+ * asked once per incoming request), and once `cacheMaxAge` has passed a failed refresh drops the
+ * keys it held (every request 503 during a short outage). Here a failed fetch also starts the
+ * cooldown, and a failed refresh keeps the keys already held. Requests go through the injected
+ * HttpFetch (n8n's httpRequest helper: proxies, SSRF rules), which jose's fetch would bypass.
  */
-import type { KeyObject } from 'node:crypto';
+import { createLocalJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from 'jose';
 
 import { AuthServerUnavailableError } from './errors';
-import { jsonObject, type HttpFetch } from './http';
-import { keyFitsAlgorithm, publicKeyFromJwk, type JwsAlgorithm, type PublicJwk } from './jws';
+import { displayUrl, jsonObject, type HttpFetch } from './http';
 
 export interface JwksOptions {
 	url: string;
@@ -19,26 +25,22 @@ export interface JwksOptions {
 	clock?: () => number;
 }
 
-interface HeldKey {
-	kid?: string;
-	alg?: string;
-	key: KeyObject;
+export interface HeldKeys {
+	/** jose's key selection over the set. */
+	getKey: JWTVerifyGetKey;
+	/** The set's entries, for telling "no such kid" from "that kid cannot do this algorithm". */
+	entries: readonly JWK[];
 }
-
-export type KeyLookup =
-	| { found: KeyObject[] }
-	| { unknownKid: string }
-	| { noKeyFor: JwsAlgorithm }
-	| { kidWrongType: string };
 
 export class JwksCache {
 	readonly url: string;
 	private readonly cooldownMs: number;
 	private readonly maxAgeMs: number;
 	private readonly clock: () => number;
-	private keys: HeldKey[] | undefined;
+	private held: HeldKeys | undefined;
 	private fetchedAt = Number.NEGATIVE_INFINITY;
 	private attemptedAt = Number.NEGATIVE_INFINITY;
+	private lastProblem = '';
 	private inflight: Promise<void> | undefined;
 	/** How many times the set was requested (for tests and diagnostics). */
 	fetches = 0;
@@ -47,41 +49,41 @@ export class JwksCache {
 		this.url = options.url;
 		this.cooldownMs = options.cooldownMs ?? 30_000;
 		this.maxAgeMs = options.maxAgeMs ?? 600_000;
-		this.clock = options.clock ?? Date.now;
+		this.clock = options.clock ?? (() => Date.now());
+	}
+
+	private coolingDown(): boolean {
+		return this.clock() - this.attemptedAt < this.cooldownMs;
 	}
 
 	/**
-	 * The keys that may verify a token with this `kid` (or none given) and algorithm. Throws
-	 * AuthServerUnavailableError when no key set could be fetched at all.
+	 * The keys to verify with: fetched when none are held or they are too old (within the cooldown
+	 * only when a fetch is already under way). Throws AuthServerUnavailableError when no set could
+	 * be had at all; its message names no URL (callers are not authenticated), its detail names
+	 * the host and path for the workflow's owner, never credentials or the query.
 	 */
-	async lookup(kid: string | undefined, alg: JwsAlgorithm, http: HttpFetch): Promise<KeyLookup> {
-		const coolingDown = () => this.clock() - this.attemptedAt < this.cooldownMs;
-		if (!this.keys || this.clock() - this.fetchedAt >= this.maxAgeMs) {
-			if (!coolingDown() || this.inflight) await this.refresh(http);
-			if (!this.keys) {
-				throw new AuthServerUnavailableError(
-					`The signing keys could not be fetched from ${this.url}; try again shortly`,
-				);
-			}
+	async keys(http: HttpFetch): Promise<HeldKeys> {
+		if (!this.held || this.clock() - this.fetchedAt >= this.maxAgeMs) {
+			if (!this.coolingDown() || this.inflight) await this.refresh(http);
 		}
-		let result = this.find(kid, alg);
-		if (('unknownKid' in result || 'noKeyFor' in result) && (!coolingDown() || this.inflight)) {
-			await this.refresh(http);
-			result = this.find(kid, alg);
+		if (!this.held) {
+			throw new AuthServerUnavailableError(
+				`The signing keys could not be fetched (the JWKS ${this.lastProblem}); try again shortly`,
+				`The JWKS at ${displayUrl(this.url)} ${this.lastProblem}`,
+			);
 		}
-		return result;
+		return this.held;
 	}
 
-	private find(kid: string | undefined, alg: JwsAlgorithm): KeyLookup {
-		const keys = this.keys ?? [];
-		if (kid !== undefined) {
-			const named = keys.filter((k) => k.kid === kid);
-			if (!named.length) return { unknownKid: kid };
-			const fitting = named.filter((k) => fits(k, alg));
-			return fitting.length ? { found: fitting.map((k) => k.key) } : { kidWrongType: kid };
-		}
-		const fitting = keys.filter((k) => fits(k, alg));
-		return fitting.length ? { found: fitting.map((k) => k.key) } : { noKeyFor: alg };
+	/**
+	 * After a token named a key the set lacks: fetch again unless within the cooldown. True when a
+	 * new set was fetched (the caller tries once more).
+	 */
+	async refreshForUnknownKey(http: HttpFetch): Promise<boolean> {
+		if (this.coolingDown() && !this.inflight) return false;
+		const before = this.held;
+		await this.refresh(http);
+		return this.held !== before;
 	}
 
 	private async refresh(http: HttpFetch): Promise<void> {
@@ -94,8 +96,8 @@ export class JwksCache {
 	private async fetchKeys(http: HttpFetch): Promise<void> {
 		this.attemptedAt = this.clock();
 		this.fetches += 1;
-		let keys: HeldKey[] | undefined;
-		let problem: string;
+		let problem = '';
+		let held: HeldKeys | undefined;
 		try {
 			const response = await http({
 				method: 'GET',
@@ -106,34 +108,27 @@ export class JwksCache {
 			if (response.status !== 200) problem = `answered HTTP ${response.status}`;
 			else if (!set || !Array.isArray(set.keys)) problem = 'did not answer a JSON Web Key Set';
 			else {
-				problem = '';
-				keys = (set.keys as unknown[]).flatMap((entry) => {
-					if (entry === null || typeof entry !== 'object') return [];
-					const jwk = entry as PublicJwk;
-					const key = publicKeyFromJwk(jwk);
-					if (!key) return [];
-					return [
-						{
-							key,
-							...(typeof jwk.kid === 'string' ? { kid: jwk.kid } : {}),
-							...(typeof jwk.alg === 'string' ? { alg: jwk.alg } : {}),
-						},
-					];
-				});
+				const keys = (set.keys as unknown[]).filter(
+					(k): k is JWK => k !== null && typeof k === 'object' && !Array.isArray(k),
+				);
+				held = { getKey: createLocalJWKSet({ keys } as JSONWebKeySet), entries: keys };
 			}
-		} catch (error) {
-			problem = `could not be reached (${(error as Error).message})`;
+		} catch {
+			// The transport's message can repeat the URL with its credentials; it is not kept.
+			problem = 'could not be reached';
 		}
-		if (keys) {
-			this.keys = keys;
+		if (held) {
+			this.held = held;
 			this.fetchedAt = this.clock();
-		} else if (!this.keys) {
-			throw new AuthServerUnavailableError(`The JWKS at ${this.url} ${problem}`);
+			return;
 		}
+		this.lastProblem = problem;
 		// A failed refresh keeps the keys held so far; the cooldown stops a retry per request.
+		if (!this.held) {
+			throw new AuthServerUnavailableError(
+				`The JWKS ${problem}`,
+				`The JWKS at ${displayUrl(this.url)} ${problem}`,
+			);
+		}
 	}
-}
-
-function fits(held: HeldKey, alg: JwsAlgorithm): boolean {
-	return (held.alg === undefined || held.alg === alg) && keyFitsAlgorithm(held.key, alg);
 }

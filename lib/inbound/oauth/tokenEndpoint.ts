@@ -4,15 +4,16 @@
  * client_secret in the body, and get a short-lived HS256 JWT access token that the trigger's
  * ordinary bearer token verification accepts. Errors are RFC 6749 section 5.2 answers.
  */
-import { randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
+
+import { SignJWT } from 'jose';
 
 import { BEARER_REALM } from './errors';
-import { signHs256 } from './jwt';
 import { secretDigest, type RegisteredApplication } from './registeredApplications';
 
 export interface TokenIssuerConfig {
 	applications: readonly RegisteredApplication[];
-	signingKey: KeyObject;
+	signingKey: Uint8Array;
 	lifetimeSeconds: number;
 	issuer: string;
 	audience: string;
@@ -73,11 +74,11 @@ function authenticate(
 	return match;
 }
 
-export function handleTokenRequest(
+export async function handleTokenRequest(
 	request: TokenRequest,
 	config: TokenIssuerConfig,
 	nowMs: number = Date.now(),
-): TokenResponse {
+): Promise<TokenResponse> {
 	if (request.method.toUpperCase() !== 'POST') {
 		return oauthError(405, 'invalid_request', 'The token endpoint only accepts POST');
 	}
@@ -155,7 +156,7 @@ export function handleTokenRequest(
 		status: 200,
 		headers: { ...NO_STORE },
 		body: {
-			access_token: signHs256(claims, config.signingKey, { typ: 'at+jwt' }),
+			access_token: await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'at+jwt' }).sign(config.signingKey),
 			token_type: 'Bearer',
 			expires_in: config.lifetimeSeconds,
 			...(granted.length ? { scope: granted.join(' ') } : {}),

@@ -274,7 +274,8 @@ export class SqliteStore implements ProfileStore {
 			deleteProfile: async (stored) => {
 				const id = stored.profile.id;
 				this.exec('DELETE FROM sent_snapshots WHERE profile_id = ?', id);
-				this.exec('DELETE FROM change_feed WHERE profile_id = ?', id);
+				// Blanked, not deleted: the entry's seq stays taken (see the change_feed migration).
+				this.exec("UPDATE change_feed SET profile_id = '', entry = '{}' WHERE profile_id = ?", id);
 				this.exec('DELETE FROM identifiers WHERE profile_seq = ?', stored.key);
 				this.exec('DELETE FROM timeline_events WHERE profile_seq = ?', stored.key);
 				this.exec('DELETE FROM profiles WHERE seq = ?', stored.key);
@@ -391,7 +392,7 @@ export class SqliteStore implements ProfileStore {
 			},
 			readChanges: async (afterSeq, limit) =>
 				this.all<{ seq: number; entry: string }>(
-					'SELECT seq, entry FROM change_feed WHERE seq > ? ORDER BY seq LIMIT ?',
+					"SELECT seq, entry FROM change_feed WHERE seq > ? AND profile_id <> '' ORDER BY seq LIMIT ?",
 					afterSeq,
 					limit,
 				).map(toFeedEntry),
@@ -459,8 +460,8 @@ export class SqliteStore implements ProfileStore {
 			},
 			purgeIdempotency: async (now, limit) => {
 				this.exec(
-					`DELETE FROM idempotency_keys WHERE rowid IN (
-						SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?
+					`DELETE FROM idempotency_keys WHERE (scope, key) IN (
+						SELECT scope, key FROM idempotency_keys WHERE expires_at <= ? LIMIT ?
 					)`,
 					now,
 					limit,

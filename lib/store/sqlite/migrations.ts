@@ -84,10 +84,13 @@ export const SQLITE_MIGRATIONS: readonly SqliteMigration[] = [
 			UPDATE profiles SET event_count = (SELECT count(*) FROM timeline_events t WHERE t.profile_seq = profiles.seq);
 
 			-- Every committed change set, in commit order (a single writer at a time makes seq that order).
+			-- No AUTOINCREMENT (it writes sqlite_sequence, one more page per commit): erasure blanks a
+			-- profile's entries instead of deleting them, so the largest seq is never removed and a
+			-- seq is never handed out twice.
 			CREATE TABLE change_feed (
-				seq INTEGER PRIMARY KEY AUTOINCREMENT,
-				profile_id TEXT NOT NULL,
-				entry TEXT NOT NULL -- JSON ChangeFeedInput
+				seq INTEGER PRIMARY KEY,
+				profile_id TEXT NOT NULL, -- '' once erased
+				entry TEXT NOT NULL -- JSON ChangeFeedInput; '{}' once erased
 			) STRICT;
 			CREATE INDEX change_feed_by_profile ON change_feed (profile_id);
 

@@ -1,5 +1,5 @@
 import { ConfigurationError, ProfileWebhookError } from '../../../lib/errors';
-import { redactSecrets, verifyApiKey, type VerifyApiKeyInput } from '../../../lib/inbound/apiKey';
+import { verifyApiKey, type VerifyApiKeyInput } from '../../../lib/inbound/apiKey';
 
 const KEY = '12ab3cd4e1a2bcde1abcd';
 
@@ -110,63 +110,5 @@ describe('verifyApiKey', () => {
 				'apiKey: the credential has no API key; set one to protect this webhook',
 			);
 		}
-	});
-});
-
-describe('redactSecrets', () => {
-	const headers = {
-		host: 'n8n.example.com',
-		'content-type': 'application/json',
-		'x-api-key': KEY,
-		authorization: 'Bearer token',
-		'proxy-authorization': 'Basic abc',
-		cookie: 'n8n-auth=jwt',
-		'x-trace': 't1',
-	};
-	const query = {
-		itemId: '123abc45-ab1c-1234-5678-1a12a12345a1',
-		apiKey: KEY,
-		APIKEY: KEY,
-		property: 'email',
-		email: 'ada@example.com',
-	};
-
-	it('removes the configured header (any case), authorization, proxy-authorization and cookie', () => {
-		const redacted = redactSecrets({ headers, query }, { headerNames: ['X-API-Key'], queryNames: ['apiKey'] });
-		expect(redacted.headers).toEqual({ host: 'n8n.example.com', 'content-type': 'application/json', 'x-trace': 't1' });
-	});
-
-	it('removes the configured URL parameters (any case) and keeps the others', () => {
-		const redacted = redactSecrets({ headers, query }, { queryNames: ['apiKey'] });
-		expect(redacted.query).toEqual({
-			itemId: '123abc45-ab1c-1234-5678-1a12a12345a1',
-			property: 'email',
-			email: 'ada@example.com',
-		});
-		expect(JSON.stringify(redacted.query)).not.toContain(KEY);
-	});
-
-	it('always removes authorization even without options; headers given in other cases too', () => {
-		const redacted = redactSecrets({ headers: { Authorization: 'Bearer x', Accept: '*/*' }, query: { a: '1' } });
-		expect(redacted).toEqual({ headers: { Accept: '*/*' }, query: { a: '1' } });
-	});
-
-	it('returns copies and leaves the inputs untouched', () => {
-		const inputHeaders = { ...headers };
-		const inputQuery = { ...query };
-		const redacted = redactSecrets({ headers: inputHeaders, query: inputQuery }, { headerNames: ['x-api-key'], queryNames: ['apiKey'] });
-		expect(inputHeaders).toEqual(headers);
-		expect(inputQuery).toEqual(query);
-		expect(redacted.headers).not.toBe(inputHeaders);
-		expect(redacted.query).not.toBe(inputQuery);
-	});
-
-	it('copes with missing headers or query, and keeps a "__proto__" key as a plain key', () => {
-		expect(redactSecrets({})).toEqual({ headers: {}, query: {} });
-		const tricky = JSON.parse('{"__proto__": {"polluted": true}, "a": "1"}') as Record<string, unknown>;
-		const redacted = redactSecrets({ query: tricky });
-		expect(Object.keys(redacted.query)).toEqual(['__proto__', 'a']);
-		expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-		expect(Object.getPrototypeOf(redacted.query)).toBe(Object.prototype);
 	});
 });

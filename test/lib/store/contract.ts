@@ -513,6 +513,214 @@ export function describeProfileStoreContract(name: string, makeStore: () => Prom
 			});
 		});
 
+		describe('batches: one transaction, per-record results', () => {
+			it('a failing record is rolled back alone; the others are written', async () => {
+				await store.create({ properties: { email: ['b@example.com'], visits: ['many'] } });
+				const batch = await store.applyBatch({
+					create: true,
+					records: [
+						{ identifier: { property: 'email', value: 'a@example.com' }, imports: [{ property: 'visits', mode: 'sum', values: [1] }] },
+						{ identifier: { property: 'email', value: 'b@example.com' }, imports: [{ property: 'visits', mode: 'sum', values: [1] }, { property: 'tier', mode: 'set', values: ['gold'] }] },
+						{ error: new ProfileWebhookError(400, 'MISSING_IDENTIFIER', 'record 2 has no identifier') },
+						{ identifier: { property: 'email', value: 'c@example.com' }, imports: [{ property: 'visits', mode: 'sum', values: [2] }] },
+					],
+				});
+				if (batch.replayed) throw new Error('not a replay');
+				expect(batch.outcomes.map((o) => (o.ok ? o.result.state : o.error.code))).toEqual([
+					'CREATED',
+					'VALIDATION_FAILED',
+					'MISSING_IDENTIFIER',
+					'CREATED',
+				]);
+				expect((await store.findByIdentifier('DEFAULT', 'email', 'a@example.com')).profile?.properties.visits).toEqual([1]);
+				expect((await store.findByIdentifier('DEFAULT', 'email', 'b@example.com')).profile?.properties).toEqual({ email: ['b@example.com'], visits: ['many'] });
+				expect((await store.findByIdentifier('DEFAULT', 'email', 'c@example.com')).profile?.properties.visits).toEqual([2]);
+				const feed = await store.readChanges(0, 100);
+				// b's creation before the batch, then a and c: nothing of b's failed record.
+				expect(feed.map((e) => e.changes.email?.after[0])).toEqual(['b@example.com', 'a@example.com', 'c@example.com']);
+			});
+
+			it('an idempotency key answers the first answer again and writes nothing', async () => {
+				const request = {
+					create: true,
+					records: [{ identifier: { property: 'email', value: 'once@example.com' }, imports: [{ property: 'visits', mode: 'sum' as const, values: [5] }] }],
+					idempotency: { scope: 'webhook-1', key: 'evt_1', windowMs: 60_000 },
+				};
+				const first = await store.applyBatch(request);
+				const second = await store.applyBatch(request);
+				const third = await store.applyBatch(request);
+				expect(first.replayed).toBe(false);
+				const id = (await store.findByIdentifier('DEFAULT', 'email', 'once@example.com')).profile?.id;
+				expect(second).toEqual({ replayed: true, answers: [{ state: 'CREATED', profileId: id }] });
+				expect(third).toEqual(second);
+				expect((await store.get(id!))?.properties.visits).toEqual([5]);
+				expect(await store.readChanges(0, 100)).toHaveLength(1);
+				// Another scope or key is another delivery.
+				await store.applyBatch({ ...request, idempotency: { ...request.idempotency, key: 'evt_2' } });
+				expect((await store.get(id!))?.properties.visits).toEqual([10]);
+			});
+		});
+
+		describe('change feed', () => {
+			it('appends every committed change set in order, with before and after, events and source', async () => {
+				const created = await store.applyByIdentifier(byEmail('feed@example.com', { create: true, source: 'test:a' }));
+				await store.applyByIdentifier(byEmail('feed@example.com', { imports: [{ property: 'visits', mode: 'sum', values: [2] }], events: [eventAt(1)], source: 'test:b' }));
+				await store.applyByIdentifier(byEmail('feed@example.com', { imports: [{ property: 'visits', mode: 'sum', values: [0] }] })); // UNCHANGED: no entry
+				await store.applyByIdentifier(byEmail('feed@example.com', { legislation: 'GDPR', source: 'test:c' }));
+				const feed = await store.readChanges(0, 100);
+				expect(feed.map((e) => [e.state, e.source])).toEqual([
+					['CREATED', 'test:a'],
+					['MODIFIED', 'test:b'],
+					['MODIFIED', 'test:c'],
+				]);
+				expect(feed[0].seq).toBeLessThan(feed[1].seq);
+				expect(feed[1].seq).toBeLessThan(feed[2].seq);
+				expect(feed[1]).toMatchObject({
+					profileId: created.profile!.id,
+					domainGroup: 'DEFAULT',
+					changes: { visits: { mode: 'sum', before: [], after: [2] } },
+					events: [expect.objectContaining({ id: 'e1' })],
+				});
+				expect(feed[2].legislation).toEqual({ before: 'NONE', after: 'GDPR' });
+				expect(await store.lastChangeSeq()).toBe(feed[2].seq);
+				expect(await store.readChanges(feed[0].seq, 1)).toEqual([feed[1]]);
+			});
+
+			it('wakes this process\'s listeners after a write committed feed entries, not after UNCHANGED', async () => {
+				let woken = 0;
+				const stop = store.onChange(() => woken++);
+				await store.applyByIdentifier(byEmail('wake@example.com', { create: true }));
+				expect(woken).toBe(1);
+				await store.applyByIdentifier(byEmail('wake@example.com'));
+				expect(woken).toBe(1);
+				stop();
+				await store.applyByIdentifier(byEmail('wake@example.com', { imports: [{ property: 'n', mode: 'set', values: [1] }] }));
+				expect(woken).toBe(1);
+			});
+
+			it('keeps consumer cursors', async () => {
+				expect(await store.getCursor('wf/node')).toBeUndefined();
+				await store.setCursor('wf/node', 7);
+				await store.setCursor('wf/node', 9);
+				expect(await store.getCursor('wf/node')).toBe(9);
+			});
+
+			it('concurrent writers: entries in seq order, one per committed change, none lost', async () => {
+				const other = await harness.reopen();
+				const writes = 40;
+				await Promise.all(
+					Array.from({ length: writes }, (_, i) =>
+						(i % 2 ? store : other).applyByIdentifier(
+							byEmail(`w${i % 5}@example.com`, { create: true, imports: [{ property: 'n', mode: 'add', values: [i] }] }),
+						),
+					),
+				);
+				const feed = await store.readChanges(0, 1000);
+				expect(feed).toHaveLength(writes);
+				expect(feed.map((e) => e.seq)).toEqual([...feed.map((e) => e.seq)].sort((a, b) => a - b));
+				expect(new Set(feed.flatMap((e) => e.changes.n?.after.filter((v) => !e.changes.n.before.includes(v)) ?? [])).size).toBe(writes);
+			});
+		});
+
+		describe('rules the engine enforces on every store', () => {
+			it('sums stay finite and exact within 2^53; beyond that 422 and nothing written', async () => {
+				const { id } = await store.create({ properties: { visits: [1e308], big: [Number.MAX_SAFE_INTEGER - 1] } });
+				const before = await snapshot(id);
+				await expect(store.applyToProfile(id, [{ property: 'visits', mode: 'sum', values: [1e308] }])).rejects.toMatchObject({ status: 422 });
+				await expect(store.applyToProfile(id, [{ property: 'big', mode: 'sum', values: [2] }])).rejects.toMatchObject({ status: 422 });
+				expect(await snapshot(id)).toBe(before);
+				const exact = await store.applyToProfile(id, [{ property: 'big', mode: 'sum', values: [1] }]);
+				expect(exact.profile?.properties.big).toEqual([Number.MAX_SAFE_INTEGER]);
+			});
+
+			it('legislation is set on creation and tightened, never loosened', async () => {
+				const created = await store.applyByIdentifier(byEmail('law@example.com', { create: true, legislation: 'GDPR' }));
+				expect(created.profile?.legislation).toBe('GDPR');
+				const loosen = await store.applyByIdentifier(byEmail('law@example.com', { legislation: 'NONE' }));
+				expect(loosen.state).toBe('UNCHANGED');
+				expect((await store.get(created.profile!.id))?.legislation).toBe('GDPR');
+				await expect(store.applyByIdentifier(byEmail('law@example.com', { legislation: 'CCPA' }))).rejects.toMatchObject({ status: 400 });
+			});
+
+			it('identifiers are scalar, valid Unicode', async () => {
+				for (const value of [{ a: 1 }, ['x'], true, '\ud800', '\udc00', '   ']) {
+					await expect(store.applyByIdentifier(byEmail('x', { identifier: { property: 'email', value }, create: true }))).rejects.toMatchObject({ status: 400 });
+				}
+				expect(await store.countProfiles()).toBe(0);
+			});
+
+			it('values per property and profile size are limited, with nothing written', async () => {
+				const { id } = await store.create({ properties: { email: ['big@example.com'] } });
+				const before = await snapshot(id);
+				const many = Array.from({ length: 1001 }, (_, i) => `t${i}`);
+				await expect(store.applyToProfile(id, [{ property: 'tags', mode: 'add', values: many }])).rejects.toMatchObject({ status: 422 });
+				const huge = 'x'.repeat(600_000);
+				await store.applyToProfile(id, [{ property: 'a', mode: 'set', values: [huge] }]);
+				const attempt = store.applyToProfile(id, [{ property: 'b', mode: 'set', values: [huge] }]);
+				await expect(attempt).rejects.toMatchObject({ status: 422, issues: [expect.objectContaining({ target: 'profile' })] });
+				expect((await store.get(id))?.properties.b).toBeUndefined();
+				expect(before).not.toBe(await snapshot(id));
+			});
+		});
+
+		describe('segments and search', () => {
+			it('membership follows definitions on every write and on re-evaluation', async () => {
+				const gold = await store.create({ properties: { email: ['g@example.com'], tier: ['gold'], segments: ['hand-made label'] } });
+				const plain = await store.create({ properties: { email: ['p@example.com'], tier: ['silver'] } });
+				const progress: number[] = [];
+				const done = await store.defineSegment(
+					{ name: 'Gold', conditions: { conditions: [{ property: 'tier', operator: 'equals', value: 'gold' }] } },
+					(p) => progress.push(p.scanned),
+				);
+				expect(done).toMatchObject({ scanned: 2, total: 2, entered: 1, left: 0 });
+				expect(progress.at(-1)).toBe(2);
+				expect((await store.get(gold.id))?.properties.segments).toEqual(['hand-made label', 'Gold']);
+				expect((await store.get(plain.id))?.properties.segments).toBeUndefined();
+
+				const upgraded = await store.applyToProfile(plain.id, [{ property: 'tier', mode: 'set', values: ['gold'] }]);
+				expect(upgraded.segmentsEntered).toEqual(['Gold']);
+				const downgraded = await store.applyToProfile(gold.id, [{ property: 'tier', mode: 'set', values: ['bronze'] }]);
+				expect(downgraded.segmentsLeft).toEqual(['Gold']);
+				expect(downgraded.profile?.properties.segments).toEqual(['hand-made label']);
+				const feed = await store.readChanges(0, 100);
+				expect(feed.filter((e) => e.segmentsEntered.includes('Gold')).map((e) => e.profileId)).toEqual([gold.id, plain.id]);
+
+				expect((await store.listSegments()).map((s) => s.name)).toEqual(['All Visitors', 'Gold']);
+				expect(await store.deleteSegment('Gold')).toBe(true);
+				expect((await store.get(plain.id))?.properties.segments).toBeUndefined();
+				await expect(store.defineSegment({ name: 'All Visitors', conditions: { conditions: [] } })).rejects.toMatchObject({ status: 500 });
+			});
+
+			it('search pages through matching profiles', async () => {
+				for (let i = 0; i < 25; i++) await store.create({ properties: { n: [i], parity: [i % 2 ? 'odd' : 'even'] } });
+				const conditions = { conditions: [{ property: 'parity', operator: 'equals' as const, value: 'odd' }, { property: 'n', operator: 'gte' as const, value: 5 }] };
+				const first = await store.search({ conditions, limit: 4 });
+				expect(first.profiles.map((p) => p.properties.n[0])).toEqual([5, 7, 9, 11]);
+				const second = await store.search({ conditions, limit: 4, cursor: first.nextCursor });
+				expect(second.profiles.map((p) => p.properties.n[0])).toEqual([13, 15, 17, 19]);
+				const last = await store.search({ conditions, limit: 4, cursor: second.nextCursor });
+				expect(last.profiles.map((p) => p.properties.n[0])).toEqual([21, 23]);
+				expect(last.nextCursor).toBeUndefined();
+			});
+		});
+
+		describe('consent and export', () => {
+			it('records consent and refusal; export holds everything stored about a profile', async () => {
+				const { id } = await store.create({ legislation: 'GDPR', properties: { email: ['c@example.com'] }, events: [eventAt(1)] });
+				await store.recordConsent(id, { consented: ['marketing', 'analytics'] });
+				const changed = await store.recordConsent(id, { refused: ['marketing'] });
+				expect(changed.profile?.properties).toMatchObject({ consented_objectives: ['analytics'], refused_objectives: ['marketing'] });
+				await store.setSentSnapshot('goal-1', id, { email: ['c@example.com'] });
+				const exported = await store.export(id);
+				expect(exported?.profile.timeline).toHaveLength(1);
+				expect(exported?.sentSnapshots).toEqual([expect.objectContaining({ goalId: 'goal-1' })]);
+				expect(exported?.changes.map((c) => c.source)).toEqual(['engine', 'consent', 'consent']);
+				expect(await store.erase(id)).toBe(true);
+				expect(await store.export(id)).toBeUndefined();
+				expect((await store.readChanges(0, 100)).filter((c) => c.profileId === id)).toEqual([]);
+			});
+		});
+
 		describe('persistence', () => {
 			it('another instance sees every write, and the data outlives closing', async () => {
 				const created = await store.create({ properties: { email: ['ann@example.com'] }, events: [eventAt(1)] });

@@ -107,18 +107,45 @@ describe('token introspection', () => {
 		expect(endpoint.requests).toHaveLength(2);
 	});
 
-	it('refuses inactive tokens with the check named, and never keeps inactive answers', async () => {
-		const { verify, endpoint } = setup();
+	it('refuses inactive tokens with the check named, and keeps that answer for 30 s (negative cache)', async () => {
+		const { verify, endpoint, clock } = setup();
 		endpoint.answer = () => ({ status: 200, body: { active: false } });
-		for (let i = 0; i < 2; i++) {
+		for (let i = 0; i < 3; i++) {
 			const error = await refusal(verify('revoked'));
 			expect(error.status).toBe(401);
 			expect(error.message).toMatch(/^The access token is not active: .*\(introspection\)$/);
 			expect(error.headers['WWW-Authenticate']).toContain('error="invalid_token"');
 		}
-		expect(endpoint.requests).toHaveLength(2);
+		expect(endpoint.requests).toHaveLength(1);
+		clock.advance(29_999);
+		await refusal(verify('revoked'));
+		expect(endpoint.requests).toHaveLength(1);
+		clock.advance(1);
 		endpoint.answer = () => ({ status: 200, body: { active: true, scope: 'profile:write' } });
 		await expect(verify('revoked')).resolves.toMatchObject({ via: 'introspection' });
+		expect(endpoint.requests).toHaveLength(2);
+	});
+
+	// Attack list (issue 16): 20 distinct junk tokens made 20 introspection calls.
+	it('bounds introspection calls per second: distinct junk tokens past the bound get 503 with Retry-After', async () => {
+		const { verify, endpoint, clock } = setup({ introspectionMaxPerSecond: 5 });
+		endpoint.answer = () => ({ status: 200, body: { active: false } });
+		const outcomes = [];
+		for (let i = 0; i < 20; i++) outcomes.push(await verify(`junk-${i}`).catch((e: unknown) => e as TokenRefusedError));
+		expect(endpoint.requests).toHaveLength(5);
+		expect(outcomes.slice(0, 5).map((e) => (e as TokenRefusedError).status)).toEqual([401, 401, 401, 401, 401]);
+		for (const e of outcomes.slice(5)) {
+			expect(e).toBeInstanceOf(AuthServerUnavailableError);
+			expect(e).toMatchObject({ status: 503, headers: { 'Retry-After': '1' } });
+		}
+		// The same junk again is answered from memory, without a call and without spending the budget.
+		expect((await refusal(verify('junk-0'))).reason).toBe('inactive');
+		expect(endpoint.requests).toHaveLength(5);
+		// A second later the budget is back: a good token is checked.
+		clock.advance(1_000);
+		endpoint.answer = () => ({ status: 200, body: { active: true, scope: 'profile:write' } });
+		await expect(verify('good')).resolves.toMatchObject({ via: 'introspection' });
+		expect(endpoint.requests).toHaveLength(6);
 	});
 
 	it('refuses refresh tokens, missing scopes, other issuers and audiences when configured', async () => {
@@ -137,30 +164,40 @@ describe('token introspection', () => {
 	});
 
 	it.each([
-		[{ status: 401, body: { error: 'invalid_client' } }, `The token introspection endpoint ${URL_} answered HTTP 401 (invalid_client)`],
-		[{ status: 502, body: '<html>' }, `The token introspection endpoint ${URL_} answered HTTP 502`],
-		[{ status: 200, body: 'not json' }, `The token introspection endpoint ${URL_} did not answer an introspection response`],
-		[{ status: 200, body: { active: 'yes' } }, `The token introspection endpoint ${URL_} did not answer an introspection response`],
-	])('answers 503 when the endpoint answers %j', async (answer, message) => {
+		[{ status: 401, body: { error: 'invalid_client' } }, 'answered HTTP 401 (invalid_client)'],
+		[{ status: 502, body: '<html>' }, 'answered HTTP 502'],
+		[{ status: 200, body: 'not json' }, 'did not answer an introspection response'],
+		[{ status: 200, body: { active: 'yes' } }, 'did not answer an introspection response'],
+	])('answers 503 when the endpoint answers %j (the URL only in the detail)', async (answer, problem) => {
 		const { verify, endpoint } = setup();
 		endpoint.answer = () => answer;
 		const error = await verify('t').catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(AuthServerUnavailableError);
-		expect(error).toMatchObject({ status: 503, message });
+		expect(error).toMatchObject({
+			status: 503,
+			message: `The token introspection endpoint ${problem}`,
+			detail: `The token introspection endpoint ${URL_} ${problem}`,
+		});
 	});
 
-	it('answers 503 when the endpoint cannot be reached', async () => {
+	// Attack list (issue 16): the 503 repeated the configured URL with its user:pass and query token.
+	it('answers 503 when the endpoint cannot be reached, naming neither the URL nor its secrets', async () => {
+		const secretUrl = 'https://rs:pa55w0rd@auth.example.test/introspect?api_key=k3y';
 		const config = compileInboundOAuth2({
 			verification: 'introspection',
-			introspectionUrl: URL_,
+			introspectionUrl: secretUrl,
 			introspectionClientId: 'a',
 			introspectionClientSecret: 'b',
 		});
 		const http = async () => {
-			throw new Error('getaddrinfo ENOTFOUND');
+			throw new Error(`getaddrinfo ENOTFOUND for ${secretUrl}`);
 		};
-		await expect(authenticateBearer(config, 'Bearer t', { http, webhookPath: 'p' })).rejects.toThrow(
-			`The token introspection endpoint ${URL_} could not be reached (getaddrinfo ENOTFOUND)`,
+		const error = (await authenticateBearer(config, 'Bearer t', { http, webhookPath: 'p' }).catch((e: unknown) => e)) as AuthServerUnavailableError;
+		expect(error).toBeInstanceOf(AuthServerUnavailableError);
+		const callerSees = JSON.stringify({ body: error.toBody(), headers: error.headers });
+		expect(callerSees).toBe(
+			'{"body":{"error":{"code":"AUTH_SERVER_UNAVAILABLE","message":"The token introspection endpoint could not be reached"}},"headers":{"Retry-After":"5"}}',
 		);
+		expect(error.detail).toBe('The token introspection endpoint https://auth.example.test/introspect could not be reached');
 	});
 });

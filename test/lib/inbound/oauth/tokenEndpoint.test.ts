@@ -10,6 +10,7 @@ import {
 	TRIGGER_ISSUER,
 	type InboundOAuth2Settings,
 	type TokenRequest,
+	type TokenResponse,
 } from '../../../../lib/inbound/oauth';
 import { b64, fakeServer, nowSeconds, signHmac, testClock } from './keys';
 
@@ -35,7 +36,7 @@ function setup(settings: Partial<InboundOAuth2Settings> = {}) {
 			config,
 			{ method: 'POST', contentType: 'application/x-www-form-urlencoded', headers, body: form, ...extra },
 			'profiles',
-		)!;
+		) as Promise<TokenResponse>;
 	const verify = (token: string, webhookPath = 'profiles') =>
 		authenticateBearer(config, `Bearer ${token}`, { http: server.http, webhookPath });
 	return { config, clock, request, verify, server };
@@ -62,9 +63,9 @@ function claimsOf(token: string): { header: Record<string, unknown>; payload: Re
 }
 
 describe('token URL: issuing', () => {
-	it('issues a short-lived HS256 JWT to a client authenticated by HTTP Basic', () => {
+	it('issues a short-lived HS256 JWT to a client authenticated by HTTP Basic', async () => {
 		const { request } = setup();
-		const answer = request(grant, basic('crm', CRM_SECRET));
+		const answer = await request(grant, basic('crm', CRM_SECRET));
 		expect(answer.status).toBe(200);
 		expect(answer.headers).toEqual({ 'Cache-Control': 'no-store', Pragma: 'no-cache' });
 		expect(answer.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 300 });
@@ -81,27 +82,27 @@ describe('token URL: issuing', () => {
 		});
 	});
 
-	it('accepts client_id and client_secret in the body', () => {
+	it('accepts client_id and client_secret in the body', async () => {
 		const { request } = setup();
-		expect(request({ ...grant, client_id: 'crm', client_secret: CRM_SECRET }).status).toBe(200);
+		expect((await request({ ...grant, client_id: 'crm', client_secret: CRM_SECRET })).status).toBe(200);
 	});
 
-	it('accepts Basic credentials form-encoded (RFC 6749) and raw (as n8n sends them)', () => {
+	it('accepts Basic credentials form-encoded (RFC 6749) and raw (as n8n sends them)', async () => {
 		const { request } = setup();
 		const secret = 'p@ss:w+rd/=%-0123456789';
-		expect(request(grant, basic('odd', secret)).status).toBe(200);
+		expect((await request(grant, basic('odd', secret))).status).toBe(200);
 		const encoded = new URLSearchParams({ s: secret }).toString().slice(2);
-		expect(request(grant, basic('odd', encoded)).status).toBe(200);
+		expect((await request(grant, basic('odd', encoded))).status).toBe(200);
 	});
 
-	it('grants the requested scopes an application may have, by default all of them', () => {
+	it('grants the requested scopes an application may have, by default all of them', async () => {
 		const { request } = setup({
 			registeredApplications: JSON.stringify([{ clientId: 'crm', clientSecret: CRM_SECRET, scopes: ['profile:read', 'profile:write'] }]),
 		});
 		const auth = basic('crm', CRM_SECRET);
-		expect(request({ ...grant, scope: 'profile:write' }, auth).body.scope).toBe('profile:write');
-		expect(request(grant, auth).body.scope).toBe('profile:read profile:write');
-		expect(request({ ...grant, scope: 'profile:write admin' }, auth)).toMatchObject({
+		expect((await request({ ...grant, scope: 'profile:write' }, auth)).body.scope).toBe('profile:write');
+		expect((await request(grant, auth)).body.scope).toBe('profile:read profile:write');
+		expect(await request({ ...grant, scope: 'profile:write admin' }, auth)).toMatchObject({
 			status: 400,
 			body: { error: 'invalid_scope', error_description: 'The scope admin is not granted to the client crm' },
 		});
@@ -109,7 +110,7 @@ describe('token URL: issuing', () => {
 
 	it('gives applications without scopes of their own the required scopes', async () => {
 		const { request, verify } = setup({ requiredScopes: 'profile:write' });
-		const answer = request(grant, basic('crm', CRM_SECRET));
+		const answer = await request(grant, basic('crm', CRM_SECRET));
 		expect(answer.body.scope).toBe('profile:write');
 		await expect(verify(answer.body.access_token as string)).resolves.toMatchObject({ via: 'trigger', scopes: ['profile:write'] });
 	});
@@ -120,27 +121,27 @@ describe('token URL: refusing', () => {
 		['a wrong secret', basic('crm', `${CRM_SECRET}x`)],
 		['an unknown client', basic('nobody', CRM_SECRET)],
 		['a Bearer header', { authorization: 'Bearer abc' }],
-	])('answers 401 invalid_client with a Basic challenge for %s', (_label, headers) => {
+	])('answers 401 invalid_client with a Basic challenge for %s', async (_label, headers) => {
 		const { request } = setup();
-		const answer = request(grant, headers);
+		const answer = await request(grant, headers);
 		expect(answer.status).toBe(401);
 		expect(answer.headers['WWW-Authenticate']).toBe('Basic realm="profile-webhook"');
 		expect(answer.body.error).toBe('invalid_client');
 	});
 
-	it('answers 401 invalid_client without any client authentication, and for a wrong body secret', () => {
+	it('answers 401 invalid_client without any client authentication, and for a wrong body secret', async () => {
 		const { request } = setup();
-		expect(request(grant)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-		expect(request({ ...grant, client_id: 'crm' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
-		expect(request({ ...grant, client_id: 'crm', client_secret: 'nope' })).toMatchObject({
+		expect(await request(grant)).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+		expect(await request({ ...grant, client_id: 'crm' })).toMatchObject({ status: 401, body: { error: 'invalid_client' } });
+		expect(await request({ ...grant, client_id: 'crm', client_secret: 'nope' })).toMatchObject({
 			status: 401,
 			body: { error: 'invalid_client', error_description: 'Client authentication failed: unknown client or wrong secret' },
 		});
 	});
 
-	it('answers 400 unsupported_grant_type for other grants of an authenticated client', () => {
+	it('answers 400 unsupported_grant_type for other grants of an authenticated client', async () => {
 		const { request } = setup();
-		expect(request({ grant_type: 'password', username: 'u', password: 'p' }, basic('crm', CRM_SECRET))).toMatchObject({
+		expect(await request({ grant_type: 'password', username: 'u', password: 'p' }, basic('crm', CRM_SECRET))).toMatchObject({
 			status: 400,
 			body: { error: 'unsupported_grant_type' },
 		});
@@ -152,24 +153,24 @@ describe('token URL: refusing', () => {
 		['a client_id that is not the Basic one', { ...grant, client_id: 'odd' }, basic('crm', CRM_SECRET), {}, /differs/],
 		['a repeated parameter', { grant_type: ['client_credentials', 'client_credentials'] }, basic('crm', CRM_SECRET), {}, /repeated/],
 		['a JSON body', grant, basic('crm', CRM_SECRET), { contentType: 'application/json' }, /x-www-form-urlencoded/],
-	])('answers 400 invalid_request for %s', (_label, form, headers, extra, message) => {
+	])('answers 400 invalid_request for %s', async (_label, form, headers, extra, message) => {
 		const { request } = setup();
-		const answer = request(form, headers, extra);
+		const answer = await request(form, headers, extra);
 		expect(answer.status).toBe(400);
 		expect(answer.body.error).toBe('invalid_request');
 		expect(answer.body.error_description).toMatch(message);
 	});
 
-	it('answers nothing when the credential lists no applications', () => {
+	it('answers nothing when the credential lists no applications', async () => {
 		const config = compileInboundOAuth2({ verification: 'jwt', issuer: 'i', audience: 'a', jwksUrl: 'https://x.test/jwks' });
-		expect(answerTokenRequest(config, { method: 'POST', headers: {}, body: grant }, 'p')).toBeUndefined();
+		expect(await answerTokenRequest(config, { method: 'POST', headers: {}, body: grant }, 'p')).toBeUndefined();
 	});
 });
 
 describe('tokens the trigger issued, at its webhook', () => {
 	it('are accepted at the same path, until they expire', async () => {
 		const { request, verify, clock, server } = setup();
-		const token = request(grant, basic('crm', CRM_SECRET)).body.access_token as string;
+		const token = (await request(grant, basic('crm', CRM_SECRET))).body.access_token as string;
 		await expect(verify(token)).resolves.toEqual({
 			via: 'trigger',
 			subject: 'crm',
@@ -184,13 +185,13 @@ describe('tokens the trigger issued, at its webhook', () => {
 
 	it('are refused at another path (audience), and with a missing required scope (403)', async () => {
 		const { request, verify } = setup();
-		const token = request(grant, basic('crm', CRM_SECRET)).body.access_token as string;
+		const token = (await request(grant, basic('crm', CRM_SECRET))).body.access_token as string;
 		expect((await refused(verify(token, 'other'))).message).toMatch(/wrong audience/);
 		const scoped = setup({
 			requiredScopes: 'profile:write',
 			registeredApplications: JSON.stringify([{ clientId: 'crm', clientSecret: CRM_SECRET, scopes: ['profile:read'] }]),
 		});
-		const readOnly = scoped.request(grant, basic('crm', CRM_SECRET)).body.access_token as string;
+		const readOnly = (await scoped.request(grant, basic('crm', CRM_SECRET))).body.access_token as string;
 		expect(await refused(scoped.verify(readOnly))).toMatchObject({ status: 403, reason: 'insufficient_scope' });
 	});
 
@@ -219,7 +220,7 @@ describe('tokens the trigger issued, at its webhook', () => {
 			keySource: 'sharedSecret',
 			sharedSecret: shared,
 		});
-		const own = request(grant, basic('crm', CRM_SECRET)).body.access_token as string;
+		const own = (await request(grant, basic('crm', CRM_SECRET))).body.access_token as string;
 		await expect(verify(own)).resolves.toMatchObject({ via: 'trigger' });
 		const external = signHmac(shared, { iss: 'https://auth.example.test/', aud: 'urn:profiles', exp: nowSeconds() + 60 });
 		await expect(verify(external)).resolves.toMatchObject({ via: 'jwt' });

@@ -2,7 +2,7 @@
  * JWT access tokens through the public API (compileInboundOAuth2 + authenticateBearer), with a
  * JWKS served by an injected HTTP function and a clock the test moves.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, sign } from 'node:crypto';
 
 import {
 	AuthServerUnavailableError,
@@ -112,6 +112,21 @@ describe('JWT access tokens: signatures and algorithms', () => {
 		expect(error.message).toBe('The access token says RS256, but its key "es-1" cannot verify RS256 signatures');
 	});
 
+	// Cases the hand-written JWS code had its own tests for, now checked through jose.
+	it('refuses keys and signatures jose will not use: a 1024-bit RSA key, a DER ECDSA signature, a JWKS entry with its private part', async () => {
+		const short = rsaKey('short', 1024);
+		const weak = setup({}, fakeServer([short]));
+		expect((await refusal(weak.verify(signWith(short, claims())))).reason).toBe('signature');
+		const { verify } = setup();
+		const [header, payload] = signWith(es, claims()).split('.');
+		const der = sign('sha256', Buffer.from(`${header}.${payload}`), es.privateKey).toString('base64url');
+		expect((await refusal(verify(`${header}.${payload}.${der}`))).reason).toBe('signature');
+		const leaked = fakeServer();
+		leaked.jwks.keys.push({ ...rs.privateKey.export({ format: 'jwk' }), kid: 'rs-1', alg: 'RS256', use: 'sig' });
+		const withPrivate = setup({}, leaked);
+		expect((await refusal(withPrivate.verify(signWith(rs, claims())))).reason).toBe('signature');
+	});
+
 	it('refuses changed claims and damaged signatures', async () => {
 		const { verify } = setup();
 		const [header, , signature] = signWith(rs, claims({ scope: 'profile:read' })).split('.');
@@ -179,10 +194,22 @@ describe('JWT access tokens: claims', () => {
 		expect((await refusal(verify(signWith(rs, claims({ exp: '2030' }))))).reason).toBe('malformed');
 	});
 
-	it('with no skew, refuses a token one second past its expiry', async () => {
+	it('with no skew, accepts a token until the second before exp (RFC 7519: exp itself is too late)', async () => {
 		const { verify } = setup({ clockSkewSeconds: 0 });
-		await expect(verify(signWith(rs, claims({ exp: nowSeconds() })))).resolves.toBeDefined();
-		expect((await refusal(verify(signWith(rs, claims({ exp: nowSeconds() - 1 }))))).reason).toBe('expired');
+		await expect(verify(signWith(rs, claims({ exp: nowSeconds() + 1 })))).resolves.toBeDefined();
+		expect((await refusal(verify(signWith(rs, claims({ exp: nowSeconds() }))))).reason).toBe('expired');
+	});
+
+	// Attack list (issue 16): these answered 500 "Invalid time value" (a Date out of range).
+	it.each([
+		['exp far in the past', { exp: -1e300 }, 'expired', 'The access token expired at a time out of range'],
+		['nbf far in the future', { nbf: 1e300 }, 'not_yet_valid', 'The access token is not valid before a time out of range'],
+		['exp far in the future', { exp: 1e300 }, 'malformed', "The access token's exp claim is out of range"],
+		['iat out of range', { iat: -1e300 }, 'malformed', "The access token's iat claim is out of range"],
+	])('refuses a validly signed token with %s: 401, never 500', async (_label, extra, reason, message) => {
+		const { verify } = setup();
+		const error = await refusal(verify(signWith(rs, claims(extra))));
+		expect({ status: error.status, reason: error.reason, message: error.message }).toEqual({ status: 401, reason, message });
 	});
 
 	it('answers 403 insufficient_scope naming the missing scopes; scp lists count too', async () => {
@@ -219,7 +246,7 @@ describe('JWT access tokens: the JWKS cache', () => {
 		for (let i = 0; i < 3; i++) {
 			const error = await refusal(verify(token));
 			expect(error.reason).toBe('unknown_key');
-			expect(error.message).toBe(`The access token is signed with an unknown key: kid "rs-2" is not in the JWKS at ${JWKS_URL}`);
+			expect(error.message).toBe(`The access token is signed with an unknown key: kid "rs-2" is not in the authorization server's key set`);
 		}
 		expect(server.requests).toHaveLength(1);
 		clock.advance(30_000);
@@ -257,7 +284,12 @@ describe('JWT access tokens: the JWKS cache', () => {
 		const { verify, clock } = setup({ jwksCooldownSeconds: 30 }, server);
 		const first = await verify(signWith(rs, claims())).catch((e: unknown) => e);
 		expect(first).toBeInstanceOf(AuthServerUnavailableError);
-		expect(first).toMatchObject({ status: 503, code: 'AUTH_SERVER_UNAVAILABLE', message: `The JWKS at ${JWKS_URL} answered HTTP 500` });
+		expect(first).toMatchObject({
+			status: 503,
+			code: 'AUTH_SERVER_UNAVAILABLE',
+			message: 'The JWKS answered HTTP 500',
+			detail: `The JWKS at ${JWKS_URL} answered HTTP 500`,
+		});
 		await expect(verify(signWith(rs, claims()))).rejects.toThrow(/could not be fetched/);
 		expect(server.requests).toHaveLength(1);
 		clock.advance(30_000);
@@ -283,7 +315,7 @@ describe('JWT access tokens: the JWKS cache', () => {
 		const server = fakeServer();
 		server.respond = () => ({ status: 200, body: { issuer: ISSUER } });
 		const { verify } = setup({}, server);
-		await expect(verify(signWith(rs, claims()))).rejects.toThrow(`The JWKS at ${JWKS_URL} did not answer a JSON Web Key Set`);
+		await expect(verify(signWith(rs, claims()))).rejects.toThrow('The JWKS did not answer a JSON Web Key Set');
 	});
 
 	it('never uses symmetric keys a JWKS publishes', async () => {
@@ -296,6 +328,37 @@ describe('JWT access tokens: the JWKS cache', () => {
 		// And as RS256 the oct entry is simply not a key.
 		const fake = `${b64({ alg: 'RS256', kid: 'oct-1' })}.${b64(claims())}.${createHmac('sha256', secret).update('x').digest('base64url')}`;
 		expect((await refusal(verify(fake))).reason).toBe('unknown_key');
+	});
+});
+
+describe('JWT access tokens: what an unauthenticated caller is told', () => {
+	// Attack list (issue 16): the 401 for an unknown kid and the 503s carried the configured URL.
+	const SECRET_URL = 'https://trigger:s3cr3t-pass@auth.example.test/jwks?token=q-s3cr3t';
+	const callerText = (error: unknown) => {
+		const e = error as TokenRefusedError;
+		return JSON.stringify({ body: e.toBody(), headers: e.headers });
+	};
+
+	it('never repeats the configured URL, its user:pass or its query token', async () => {
+		const down = fakeServer([rs]);
+		down.respond = async () => {
+			throw new Error(`connect ECONNREFUSED ${SECRET_URL}`);
+		};
+		const unreachable = setup({ jwksUrl: SECRET_URL }, down);
+		const errors: unknown[] = [
+			await unreachable.verify(signWith(rs, claims())).catch((e: unknown) => e),
+			await unreachable.verify(signWith(rs, claims())).catch((e: unknown) => e),
+		];
+		const up = setup({ jwksUrl: SECRET_URL });
+		errors.push(await up.verify(signWith(rsaKey('rogue'), claims())).catch((e: unknown) => e));
+		errors.push(await up.verify(signWith(rs, claims(), { kid: undefined, alg: 'ES256' })).catch((e: unknown) => e));
+		for (const error of errors) {
+			expect(error).toBeInstanceOf(Error);
+			const text = callerText(error);
+			for (const secret of ['s3cr3t', 'trigger:', 'auth.example.test', 'token=']) expect([text, text.includes(secret)]).toEqual([text, false]);
+		}
+		// The workflow's owner still learns which endpoint failed, without its credentials.
+		expect((errors[0] as AuthServerUnavailableError).detail).toBe('The JWKS at https://auth.example.test/jwks could not be reached');
 	});
 });
 
