@@ -6,6 +6,8 @@ import {
 	type IDataObject,
 	type IExecuteFunctions,
 	type IHttpRequestOptions,
+	type ILoadOptionsFunctions,
+	type INodePropertyOptions,
 	type INodeExecutionData,
 	type INodeType,
 	type INodeTypeDescription,
@@ -32,6 +34,7 @@ import type { ProfileEngine } from '../../lib/profiles/engine';
 import { getProfileEngine } from '../../lib/store/registry';
 import { storeSelection } from '../shared/profileStore';
 import { configurationFailure } from '../shared/configurationError';
+import { loadSegmentOptions } from '../shared/segmentOptions';
 import { webhookProperties } from './description';
 
 const CREDENTIAL_TYPES: Record<string, string | undefined> = {
@@ -65,6 +68,10 @@ const list = (value: unknown): string[] =>
 		.map((part) => part.trim())
 		.filter(Boolean);
 
+/** Segments: picked from the defined ones (a list), or a comma-separated text in older workflows. */
+const segmentList = (value: unknown): string[] =>
+	Array.isArray(value) ? value.map((part) => String(part).trim()).filter(Boolean) : list(value);
+
 /** Every parameter of one item (an n8n expression in any of them is evaluated for that item). */
 function readItemSettings(context: IExecuteFunctions, index: number): ItemSettings {
 	const parameter = <T>(name: string, fallback: T): T => context.getNodeParameter(name, index, fallback) as T;
@@ -75,7 +82,7 @@ function readItemSettings(context: IExecuteFunctions, index: number): ItemSettin
 	const profileSource = parameter<WebhookSettings['profileSource']>('profileSource', 'input');
 	const settings: WebhookSettings = {
 		profileSource,
-		segments: list(parameter('segments', '')),
+		segments: segmentList(parameter<unknown>('segments', [])),
 		objectives: list(parameter('objectives', '')),
 		triggerOn,
 		triggerProperties: triggerOn === 'propertyChange' ? list(parameter('triggerProperties', '')) : [],
@@ -249,6 +256,14 @@ export class ProfileWebhook implements INodeType {
 			},
 		],
 		properties: webhookProperties,
+	};
+
+	methods = {
+		loadOptions: {
+			async getSegments(this: ILoadOptionsFunctions): Promise<INodePropertyOptions[]> {
+				return await loadSegmentOptions(this, { includeBuiltIn: true });
+			},
+		},
 	};
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {

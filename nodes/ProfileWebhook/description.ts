@@ -60,13 +60,13 @@ export const webhookProperties: INodeProperties[] = [
 		description: 'The domain group the profile belongs to',
 	},
 	{
-		displayName: 'Segments',
+		displayName: 'Segment Names or IDs',
 		name: 'segments',
-		type: 'string',
-		default: '',
-		placeholder: 'customers, newsletter',
+		type: 'multiOptions',
+		typeOptions: { loadOptionsMethod: 'getSegments' },
+		default: [],
 		description:
-			'Comma-separated segments; a profile is sent when it is in at least one. Empty means all visitors.',
+			'Segments defined with the Profiles node; a profile is sent when it is in at least one. None (or All Visitors) means every profile. Choose from the list, or specify IDs using an <a href="https://docs.n8n.io/code/expressions/">expression</a>.',
 	},
 	{
 		displayName: 'Objectives',

@@ -12,32 +12,11 @@ import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { call, n8n, received, sleep, uniqueEmail } from './helpers.mjs';
+import { call, n8n, OWNER, ownerCookie, received, sleep, uniqueEmail } from './helpers.mjs';
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const OWNER = { email: 'owner@example.com', firstName: 'Ed', lastName: 'Itor', password: 'Editor-e2e-Passw0rd' };
 const NODE_NAME = 'CRM Template';
 const TRIGGER_NAME = 'When clicking Execute workflow';
-
-/** Sets up n8n's owner (or logs in when an earlier run did) and answers the session cookie. */
-async function ownerCookie(baseUrl) {
-	let answer = await fetch(`${baseUrl}/rest/owner/setup`, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify(OWNER),
-	});
-	if (!answer.ok) {
-		answer = await fetch(`${baseUrl}/rest/login`, {
-			method: 'POST',
-			headers: { 'content-type': 'application/json' },
-			body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
-		});
-	}
-	assert.ok(answer.ok, `owner setup / login answered ${answer.status}: ${await answer.clone().text()}`);
-	const cookie = answer.headers.getSetCookie().find((c) => c.startsWith('n8n-auth='));
-	assert.ok(cookie, 'n8n set its auth cookie');
-	return cookie.split(';')[0];
-}
 
 /** A fresh workflow (the editor autosaves): a manual trigger with one pinned item, then the node. */
 async function createWorkflow(baseUrl, cookie, email) {

@@ -2,6 +2,7 @@
  * What the e2e test files share: the running n8n (see setup.mjs), HTTP calls, and read-only looks
  * into n8n's SQLite database (executions, webhooks).
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -118,4 +119,27 @@ export function databaseBytes(run) {
 	return Buffer.concat(
 		['', '-wal', '-journal'].map((suffix) => run.dbPath + suffix).filter((file) => fs.existsSync(file)).map((file) => fs.readFileSync(file)),
 	);
+}
+
+/** The n8n owner the editor and REST tests sign in as (set up by whichever test comes first). */
+export const OWNER = { email: 'owner@example.com', firstName: 'Ed', lastName: 'Itor', password: 'Editor-e2e-Passw0rd' };
+
+/** Sets up n8n's owner (or logs in when an earlier run did) and answers the session cookie. */
+export async function ownerCookie(baseUrl) {
+	let answer = await fetch(`${baseUrl}/rest/owner/setup`, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify(OWNER),
+	});
+	if (!answer.ok) {
+		answer = await fetch(`${baseUrl}/rest/login`, {
+			method: 'POST',
+			headers: { 'content-type': 'application/json' },
+			body: JSON.stringify({ emailOrLdapLoginId: OWNER.email, password: OWNER.password }),
+		});
+	}
+	assert.ok(answer.ok, `owner setup / login answered ${answer.status}: ${await answer.clone().text()}`);
+	const cookie = answer.headers.getSetCookie().find((c) => c.startsWith('n8n-auth='));
+	assert.ok(cookie, 'n8n set its auth cookie');
+	return cookie.split(';')[0];
 }

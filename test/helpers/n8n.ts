@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 
 import express from 'express';
 import { parseIncomingMessage } from '@n8n/backend-network';
-import { ExecuteContext, HookContext, TriggerContext, WebhookContext } from 'n8n-core';
+import { ExecuteContext, HookContext, LoadOptionsContext, TriggerContext, WebhookContext } from 'n8n-core';
 import {
 	createRunExecutionData,
 	ICredentialsHelper,
@@ -37,6 +37,7 @@ import {
 	type INodeExecutionData,
 	type INodeParameters,
 	type INodeProperties,
+	type INodePropertyOptions,
 	type INodeType,
 	type INodeTypes,
 	type IRequestOptionsSimplified,
@@ -505,12 +506,14 @@ export async function runExecuteNode(
 		items: INodeExecutionData[];
 		mode?: WorkflowExecuteMode;
 		credentialsHelper?: TestCredentialsHelper;
+		/** Server services to stand in for, such as `sendDataToUI` (the editor's push channel). */
+		additionalData?: Partial<IWorkflowExecuteAdditionalData>;
 	},
 ): Promise<ExecuteRun> {
 	const credentialsHelper =
 		subject.credentialsHelper ?? new TestCredentialsHelper(subject.credentialTypes);
 	const { workflow, node } = buildWorkflow(subject, credentialsHelper);
-	const additionalData = additionalDataFor(credentialsHelper, 'http://127.0.0.1:5678');
+	const additionalData = additionalDataFor(credentialsHelper, 'http://127.0.0.1:5678', subject.additionalData);
 	const inputData = { main: [subject.items] };
 	const executeData: IExecuteData = { node, data: inputData, source: null };
 	const runExecutionData = createRunExecutionData({
@@ -558,6 +561,24 @@ export async function runWebhookMethod(
 	const context = new HookContext(workflow, node, additionalData, mode, 'activate', webhookData);
 	const fn = subject.nodeType.webhookMethods?.default?.[method];
 	if (!fn) throw new Error(`${node.type} has no webhookMethods.default.${method}`);
+	return await fn.call(context);
+}
+
+/**
+ * Runs one of a node's `methods.loadOptions` in a real `LoadOptionsContext`, as the editor does when
+ * it fills a dropdown (`path` is the parameter being filled).
+ */
+export async function runLoadOptions(
+	subject: NodeUnderTest,
+	method: string,
+	path = 'parameters',
+): Promise<INodePropertyOptions[]> {
+	const credentialsHelper = new TestCredentialsHelper(subject.credentialTypes);
+	const { workflow, node } = buildWorkflow(subject, credentialsHelper);
+	const additionalData = additionalDataFor(credentialsHelper, 'http://127.0.0.1:5678');
+	const context = new LoadOptionsContext(workflow, node, additionalData, path);
+	const fn = subject.nodeType.methods?.loadOptions?.[method];
+	if (!fn) throw new Error(`${node.type} has no methods.loadOptions.${method}`);
 	return await fn.call(context);
 }
 
