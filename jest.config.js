@@ -4,6 +4,9 @@ module.exports = {
 	roots: ['<rootDir>/test'],
 	testMatch: ['<rootDir>/test/lib/**/*.test.ts', '<rootDir>/test/nodes/**/*.test.ts'],
 	setupFiles: ['<rootDir>/test/helpers/setup-env.ts'],
+	// PostgreSQL for the store tests: PROFILE_STORE_PG_URL, or a private cluster started for the run.
+	globalSetup: '<rootDir>/test/helpers/postgres-global-setup.js',
+	globalTeardown: '<rootDir>/test/helpers/postgres-global-teardown.js',
 	transform: {
 		'^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: { warnOnly: false } }],
 		// ip-cidr 4 and jose 6 are ESM-only; Node 24 loads them with require(), Jest needs them transformed.

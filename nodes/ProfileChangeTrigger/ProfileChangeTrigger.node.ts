@@ -27,14 +27,12 @@ import type { ProfileEngine } from '../../lib/profiles/engine';
 import type { ChangeFeedEntry } from '../../lib/store/ProfileStore';
 import { getProfileEngine } from '../../lib/store/registry';
 import { configurationFailure } from '../shared/configurationError';
+import { storeSelection } from '../shared/profileStore';
 import { changeTriggerProperties } from './description';
 
-/**
- * The store this node reads: the one place that chooses it (a store credential will be read here
- * when there is one).
- */
-function profileStore(): ProfileEngine {
-	return getProfileEngine();
+/** The store this node reads: the one place that chooses it (the optional store credential). */
+async function profileStore(context: ITriggerFunctions): Promise<ProfileEngine> {
+	return getProfileEngine(await storeSelection(context));
 }
 
 function readFilterSettings(context: ITriggerFunctions): ChangeFilterSettings {
@@ -72,6 +70,7 @@ export class ProfileChangeTrigger implements INodeType {
 		defaults: { name: 'Profile Change Trigger' },
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'profileStoreApi', required: false }],
 		properties: changeTriggerProperties,
 	};
 
@@ -88,7 +87,7 @@ export class ProfileChangeTrigger implements INodeType {
 		const pollIntervalMs = Math.max(50, Number(options.pollInterval ?? 250) || 250);
 		let engine: ProfileEngine;
 		try {
-			engine = profileStore();
+			engine = await profileStore(this);
 		} catch (error) {
 			throw storeFailure(this, error);
 		}

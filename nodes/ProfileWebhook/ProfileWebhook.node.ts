@@ -30,7 +30,9 @@ import { createAuthenticatedSend, type RequestAuth } from '../../lib/outbound/au
 import { createPooledClient, type EgressRules, type PooledClient } from '../../lib/outbound/httpClient';
 import type { OutgoingRequest } from '../../lib/outbound/request';
 import { getWebhookConfig, type WebhookSettings } from '../../lib/outbound/webhookConfig';
+import type { ProfileEngine } from '../../lib/profiles/engine';
 import { getProfileEngine } from '../../lib/store/registry';
+import { storeSelection } from '../shared/profileStore';
 import { configurationFailure } from '../shared/configurationError';
 import { loadSegmentOptions } from '../shared/segmentOptions';
 import { webhookProperties } from './description';
@@ -230,6 +232,8 @@ export class ProfileWebhook implements INodeType {
 			{ type: NodeConnectionTypes.Main, displayName: 'Skipped' },
 		],
 		credentials: [
+			// Optional: which profile store (embedded SQLite without it).
+			{ name: 'profileStoreApi', required: false },
 			{
 				name: 'profileWebhookApi',
 				required: true,
@@ -273,6 +277,12 @@ export class ProfileWebhook implements INodeType {
 		const credentialType = CREDENTIAL_TYPES[authentication];
 		const credentialName = credentialType ? node.credentials?.[credentialType]?.name : undefined;
 		const manual = this.getMode() === 'manual';
+		let store: ProfileEngine;
+		try {
+			store = getProfileEngine(await storeSelection(this));
+		} catch (error) {
+			throw configurationFailure(node, error, 'profile store');
+		}
 
 		if (credentialType === 'profileWebhookOAuth2Api') {
 			// n8n gives every OAuth2 credential `oauthTokenData: {}` until its account is connected.
@@ -454,7 +464,7 @@ export class ProfileWebhook implements INodeType {
 				items.map((item) => item.json),
 				(index) => readItemSettings(this, index),
 				{
-					store: getProfileEngine(),
+					store,
 					goalId: `${this.getWorkflow().id ?? 'workflow'}:${node.id}`,
 					manual,
 					send,

@@ -30,7 +30,9 @@ import {
 } from '../../lib/inbound/oauth';
 import { assertAllowed } from '../../lib/inbound/ipAllowlist';
 import { signingKeys } from '../../lib/inbound/signatures';
-import { getProfileEngine } from '../../lib/store/registry';
+import { checkStoreSelection, getProfileEngine } from '../../lib/store/registry';
+import { StoreUnavailableError } from '../../lib/store/StoreUnavailableError';
+import { storeSelection } from '../shared/profileStore';
 import { triggerProperties } from './description';
 import { INBOUND_OAUTH2_CREDENTIAL, n8nHttpFetch, readInboundOAuth2Settings } from './inboundOAuth2';
 
@@ -112,12 +114,22 @@ async function signatureKeys(
 /** Parameters and the credentials they need: a NodeOperationError that lists every problem. */
 async function checkConfiguration(context: IHookFunctions): Promise<void> {
 	const config = compiledConfig(context);
+	const selection = await storeSelection(context);
+	try {
+		// The embedded store in queue mode or multi-main, or unusable PostgreSQL settings: refused
+		// here, at activation, rather than answered 503 on every call.
+		checkStoreSelection(selection);
+	} catch (error) {
+		throw configurationFailure(context.getNode(), error, 'profile store');
+	}
 	try {
 		// Lookups by the identifier property are indexed from the first request on; indexing an
 		// existing store is a one-off scan, done here rather than inside a caller's request.
-		await getProfileEngine().ensureIndexed([config.identifierProperty]);
+		await getProfileEngine(selection).ensureIndexed([config.identifierProperty]);
 	} catch (error) {
-		throw configurationFailure(context.getNode(), error, 'profile store');
+		// A store that cannot be reached now does not keep the workflow inactive: calls answer 503
+		// until it is back, and the first one indexes.
+		if (!(error instanceof StoreUnavailableError)) throw configurationFailure(context.getNode(), error, 'profile store');
 	}
 	if (config.signature) {
 		try {
@@ -207,6 +219,8 @@ export class ProfileWebhookTrigger implements INodeType {
 		inputs: [],
 		outputs: [NodeConnectionTypes.Main],
 		credentials: [
+			// Optional: which profile store (embedded SQLite without it).
+			{ name: 'profileStoreApi', required: false },
 			{
 				name: 'profileWebhookApi',
 				required: true,
@@ -330,7 +344,7 @@ export class ProfileWebhookTrigger implements INodeType {
 					body: req.body,
 					rawBody: req.rawBody,
 				},
-				getProfileEngine(),
+				getProfileEngine(await storeSelection(this)),
 				secret,
 				{ verifyBearer, signatureKeys: keys },
 				{

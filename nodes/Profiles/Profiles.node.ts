@@ -16,6 +16,7 @@ import { conditionsFromFilter } from '../../lib/profiles/filterConditions';
 import type { Conditions } from '../../lib/profiles/conditions';
 import { upsertRecord, type UpsertValues } from '../../lib/profiles/upsertRecord';
 import { DEFAULT_DOMAIN_GROUP, type Profile } from '../../lib/profiles/types';
+import { configurationFailure } from '../shared/configurationError';
 import { profileEngineFor } from '../shared/profileStore';
 import { loadSegmentOptions } from '../shared/segmentOptions';
 import { profilesProperties } from './description';
@@ -320,6 +321,7 @@ export class Profiles implements INodeType {
 		usableAsTool: true,
 		inputs: [NodeConnectionTypes.Main],
 		outputs: [NodeConnectionTypes.Main],
+		credentials: [{ name: 'profileStoreApi', required: false }],
 		properties: profilesProperties,
 	};
 
@@ -333,7 +335,13 @@ export class Profiles implements INodeType {
 
 	async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {
 		const items = this.getInputData();
-		const engine = await profileEngineFor(this);
+		let engine: ProfileEngine;
+		try {
+			engine = await profileEngineFor(this);
+		} catch (error) {
+			// The embedded store in queue mode or multi-main, or unusable PostgreSQL settings.
+			throw configurationFailure(this.getNode(), error, 'profile store');
+		}
 		const out: INodeExecutionData[] = [];
 		for (let itemIndex = 0; itemIndex < items.length; itemIndex++) {
 			try {

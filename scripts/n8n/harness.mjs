@@ -655,7 +655,14 @@ export async function stopRun(runDir, { log = defaultLog } = {}) {
 	if (!sameProcess && !groupMembers(run.pid).length) return false;
 	log(`stopping n8n (process group ${run.pid}) of ${runDir}`);
 	const started = Date.now();
+	// A queue-mode run (queue.mjs) lists its other processes' groups too: those first, the main last.
+	for (const pgid of run.groups ?? []) if (pgid !== run.pid && groupMembers(pgid).length) await stopProcessGroup(pgid);
 	await stopProcessGroup(run.pid);
+	if (run.servicesDir) {
+		for (const service of ['postgres', 'redis']) {
+			await runCommand('bash', [path.join(REPO_ROOT, 'scripts', 'services', `${service}.sh`), 'stop', run.servicesDir]).catch(() => {});
+		}
+	}
 	fs.writeFileSync(path.join(runDir, 'run.json'), JSON.stringify({ ...run, stoppedAt: new Date().toISOString() }, null, 2));
 	log(`stopped in ${seconds(Date.now() - started)}`);
 	return true;

@@ -254,7 +254,7 @@ describe('Profile Change Trigger', () => {
 		const previous = process.env.EXECUTIONS_MODE;
 		process.env.EXECUTIONS_MODE = 'queue';
 		try {
-			await expect(activate({ triggerOn: ['propertyChange'] })).rejects.toThrow(/queue mode.*PostgreSQL profile store credential/);
+			await expect(activate({ triggerOn: ['propertyChange'] })).rejects.toThrow(/queue mode.*"Profile Store API" credential with Store "PostgreSQL"/);
 		} finally {
 			if (previous === undefined) delete process.env.EXECUTIONS_MODE;
 			else process.env.EXECUTIONS_MODE = previous;

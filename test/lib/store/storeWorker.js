@@ -1,6 +1,7 @@
 'use strict';
 /**
- * A separate process driving the SQLite store, for sqlite.processes.test.ts. Plain JavaScript so it
+ * A separate process driving the SQLite store, for sqlite.processes.test.ts (or the PostgreSQL
+ * store, for postgres.processes.test.ts). Plain JavaScript so it
  * runs without Jest: the TypeScript sources are loaded through a transpile-only require hook
  * (typescript.transpileModule; type checking is the test run's job, not this process's).
  *
@@ -24,6 +25,7 @@ require.extensions['.ts'] = (module, filename) => {
 
 const { ProfileEngine } = require('../../../lib/profiles/engine.ts');
 const { SqliteStore } = require('../../../lib/store/sqlite/SqliteStore.ts');
+const { PostgresProfileStore } = require('../../../lib/store/postgres/PostgresProfileStore.ts');
 
 const task = JSON.parse(process.argv[2]);
 
@@ -93,7 +95,10 @@ async function durableStream(store) {
 }
 
 async function main() {
-	const store = new ProfileEngine(new SqliteStore(task.path, task.options || {}));
+	// task.postgres (a PostgresStoreConfig): the same tasks on the PostgreSQL store.
+	const store = new ProfileEngine(
+		task.postgres ? new PostgresProfileStore(task.postgres) : new SqliteStore(task.path, task.options || {}),
+	);
 	if (task.kind === 'durableOnce') return durableOnce(store);
 	if (task.kind === 'durableStream') return durableStream(store);
 	const go = waitForGo();
