@@ -98,6 +98,14 @@ if (hasHook('profile-sync')) {
 	for (const line of curl('profile-sync', 'bo@example.com', { firstName: 'Bo', segment: 'customers' })) out(`  ${line}`);
 	out('');
 }
+if (hasHook('profile-update')) {
+	out('An outgoing goal on profile changes: a change of "tier" or "plan", from any writer, makes the');
+	out('"Outgoing goal on profile changes" workflow tell the CRM once (the receiver prints it); sending the');
+	out('same tier again changes nothing and sends nothing:');
+	out('');
+	for (const line of curl('profile-update', 'ada@example.com', { tier: 'gold' })) out(`  ${line}`);
+	out('');
+}
 out('Every accepted call is an execution of its workflow: open the workflow in the editor, tab Executions.');
 out('Ctrl-C stops n8n and the receiver.');
 
