@@ -45,24 +45,17 @@ export async function packageStore(dist) {
 	};
 }
 
-/** The PostgreSQL adapter, when the build has one (issue 12); undefined otherwise. */
+/** The PostgreSQL adapter of the build (lib/store/postgres), over the engine. */
 export async function packagePostgresStore(dist) {
-	const candidates = [
-		join(dist, 'lib', 'store', 'postgres', 'PostgresStore.js'),
-		join(dist, 'lib', 'store', 'postgres', 'PostgresProfileStore.js'),
-	];
+	const file = join(dist, 'lib', 'store', 'postgres', 'index.js');
 	const { existsSync } = await import('node:fs');
-	const file = candidates.find((f) => existsSync(f));
-	if (!file) return undefined;
-	const mod = await import(file);
+	if (!existsSync(file)) return undefined;
+	const { PostgresProfileStore, postgresConfigFromUrl } = await import(file);
 	const { ProfileEngine } = await import(join(dist, 'lib', 'profiles', 'engine.js'));
-	const open = mod.openPostgresStore ?? mod.openPostgresProfileStore;
-	const Store = mod.PostgresStore ?? mod.PostgresProfileStore;
-	if (!open && !Store) return undefined;
 	return {
 		label: 'ProfileEngine over the PostgreSQL adapter',
 		open: async (url) => {
-			const engine = new ProfileEngine(open ? await open(url) : new Store(url));
+			const engine = new ProfileEngine(new PostgresProfileStore(postgresConfigFromUrl(url)));
 			await engine.ensureIndexed(['email']);
 			return engine;
 		},
