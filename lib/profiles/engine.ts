@@ -212,6 +212,13 @@ function checkText(name: string, value: unknown): string {
 	return value;
 }
 
+/** Carries a single record's refusal out of its transaction, so the transaction rolls back. */
+class RefusedRecord extends Error {
+	constructor(readonly refusal: ProfileWebhookError) {
+		super(refusal.message);
+	}
+}
+
 /** Store failures that are not the engine's refusals become 503: nothing was written. */
 function asStoreFailure(error: unknown): unknown {
 	if (error instanceof ProfileWebhookError) return error;
@@ -279,13 +286,16 @@ export class ProfileEngine {
 					}
 				}
 				const outcomes: RecordOutcome[] = [];
+				// A request of one record needs no savepoint (two round trips on PostgreSQL): its
+				// refusal rolls the whole transaction back instead.
+				const single = prepared.length === 1;
 				for (const record of prepared) {
 					if ('error' in record) {
 						outcomes.push({ ok: false, error: record.error });
 						continue;
 					}
 					try {
-						const result = await tx.savepoint(() =>
+						const apply = () =>
 							this.applyRecord(ctx, {
 								domainGroup,
 								create: request.create ?? false,
@@ -295,11 +305,12 @@ export class ProfileEngine {
 								identifier: record.identifier,
 								imports: record.imports ?? [],
 								events: record.normalizedEvents,
-							}),
-						);
+							});
+						const result = single ? await apply() : await tx.savepoint(apply);
 						outcomes.push({ ok: true, result });
 					} catch (error) {
 						if (!(error instanceof ProfileWebhookError) || error instanceof StoreUnavailableError) throw error;
+						if (single) throw new RefusedRecord(error);
 						outcomes.push({ ok: false, error });
 					}
 				}
@@ -313,6 +324,7 @@ export class ProfileEngine {
 				return { replayed: false as const, outcomes };
 			});
 		} catch (error) {
+			if (error instanceof RefusedRecord) return { replayed: false, outcomes: [{ ok: false, error: error.refusal }] };
 			throw asStoreFailure(error);
 		}
 	}
