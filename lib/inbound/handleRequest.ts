@@ -9,11 +9,11 @@ import {
 	type Profile,
 	type ProfileChanges,
 	type PropertyImport,
-	type PropertyValue,
 	type TimelineEvent,
 	type TimelineEventInput,
 } from '../profiles/types';
 import { parseLegislation } from '../profiles/consent';
+import { parseEventDate } from '../profiles/timelineEvents';
 import type { ApplyResult, ProfileEngine, RecordAnswer, RecordInput } from '../profiles/engine';
 import { verifyApiKey } from './apiKey';
 import { redactFields, redactSecrets } from './redaction';
@@ -99,14 +99,6 @@ interface PlannedRecord {
 	events: TimelineEventInput[];
 }
 
-/** Dates from JSON or forms: ISO 8601 strings, or Unix time in seconds or milliseconds. */
-export function parseEventDate(value: PropertyValue): string | undefined {
-	const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : NaN;
-	const date = Number.isFinite(numeric)
-		? new Date(numeric < 1e11 ? numeric * 1000 : numeric)
-		: new Date(String(value));
-	return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-}
 
 /**
  * What one record asks of the engine. Problems that belong to the request data (no identifier, a

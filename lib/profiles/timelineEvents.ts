@@ -57,6 +57,15 @@ export function normalizeTimelineEvents(
 	return [...byId.values()];
 }
 
+/** Event dates as senders write them: ISO 8601 strings, or Unix time in seconds or milliseconds. */
+export function parseEventDate(value: string | number | boolean): string | undefined {
+	const numeric = typeof value === 'number' ? value : /^\d+(\.\d+)?$/.test(String(value)) ? Number(value) : NaN;
+	const date = Number.isFinite(numeric)
+		? new Date(numeric < 1e11 ? numeric * 1000 : numeric)
+		: new Date(String(value));
+	return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+}
+
 /** True when writing `b` over `a` would change nothing. */
 export function sameTimelineEvent(a: TimelineEvent, b: TimelineEvent): boolean {
 	return a.id === b.id && a.eventType === b.eventType && a.date === b.date && deepEqual(a.data, b.data);

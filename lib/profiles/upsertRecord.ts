@@ -7,10 +7,10 @@
  * and writes exactly as for a request.
  */
 import { ConfigurationError, ValidationError, type ValidationIssue } from '../errors';
-import { parseEventDate } from '../inbound/handleRequest';
 import { toPropertyValues } from '../mapping/fieldSelector';
 import type { RecordInput } from './engine';
 import { parseImportMode } from './importMode';
+import { parseEventDate } from './timelineEvents';
 import type { PropertyImport, TimelineEventInput } from './types';
 
 export interface UpsertValues {
