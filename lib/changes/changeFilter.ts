@@ -10,6 +10,7 @@
  * - `segmentEntered` / `segmentLeft`: the profile entered / left one of the listed segments (any).
  */
 import { ConfigurationError, type ValidationIssue } from '../errors';
+import { cleanList, splitList } from '../lists';
 import { sameValues } from '../profiles/propertyValues';
 import type { ProfileChanges } from '../profiles/types';
 import type { ChangeFeedEntry } from '../store/ProfileStore';
@@ -40,15 +41,7 @@ export interface ChangeFilterSettings {
 
 export type ChangeFilter = (entry: ChangeFeedEntry) => boolean;
 
-/** Trimmed, without empty entries and duplicates, order kept. */
-export function cleanList(list: readonly string[] | undefined): string[] {
-	return [...new Set((list ?? []).map((entry) => String(entry).trim()).filter(Boolean))];
-}
-
-/** A comma-separated parameter as a clean list. */
-export function splitList(text: unknown): string[] {
-	return cleanList(String(text ?? '').split(','));
-}
+export { cleanList, splitList };
 
 export function compileChangeFilter(settings: ChangeFilterSettings): ChangeFilter {
 	const issues: ValidationIssue[] = [];

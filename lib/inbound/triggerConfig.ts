@@ -2,6 +2,7 @@
  * The Profile Webhook Trigger's configuration, compiled once: JsonPaths validated and parsed,
  * the allowlist turned into ranges, import modes checked. Requests then only evaluate.
  */
+import { splitList } from '../lists';
 import { collectIssues, ConfigurationError, type ValidationIssue } from '../errors';
 import { memoizeByContent } from '../memoizeByContent';
 import { compileFieldSelector, type CompiledFieldSelector } from '../mapping/fieldSelector';
@@ -76,12 +77,7 @@ export interface CompiledTriggerConfig {
 	idempotency?: Pick<CompiledIdempotency, 'eventId' | 'windowMs'>;
 }
 
-export function splitList(value: string | undefined): string[] {
-	return (value ?? '')
-		.split(/[,\n]/)
-		.map((part) => part.trim())
-		.filter(Boolean);
-}
+export { splitList };
 
 /** The key an event data field is stored under: the last name segment of its field. */
 export function dataKeyFor(field: string): string {

@@ -3,6 +3,7 @@
  * Pure decisions: nothing here reads or writes the store.
  */
 import { ConfigurationError } from '../errors';
+import { cleanList } from '../lists';
 import { sameValues } from '../profiles/propertyValues';
 import type { Profile, ProfileChanges, ProfileProperties, PropertyValue, TimelineEvent } from '../profiles/types';
 import { ALL_VISITORS, DEFAULT_LEGISLATION, SEGMENTS } from '../profiles/types';
@@ -47,15 +48,6 @@ function skip(code: SkipCode, reason: string): Decision {
 	return { send: false, code, reason };
 }
 
-/** Trimmed, without empty entries and duplicates, order kept. */
-function cleanList(list: readonly string[] | undefined): string[] {
-	const seen = new Set<string>();
-	for (const entry of list ?? []) {
-		const trimmed = String(entry).trim();
-		if (trimmed) seen.add(trimmed);
-	}
-	return [...seen];
-}
 
 function quoteList(list: readonly string[]): string {
 	return list.map((entry) => `"${entry}"`).join(', ');

@@ -4,6 +4,7 @@
  * ask here.
  */
 import { ProfileWebhookError } from '../errors';
+import { cleanList } from '../lists';
 import { CONSENTED_OBJECTIVES, DEFAULT_LEGISLATION, REFUSED_OBJECTIVES, type ProfileProperties } from './types';
 
 /** Legislations, loosest first. Consent is judged on the stricter of stored and requested. */
@@ -54,7 +55,7 @@ export function consentDecision(
 	profile: { legislation: string; properties: Readonly<ProfileProperties> },
 	objectives: readonly string[],
 ): ConsentDecision {
-	const selected = [...new Set(objectives.map((o) => String(o).trim()).filter(Boolean))];
+	const selected = cleanList(objectives);
 	if (!selected.length) return ALLOWED;
 	const consented = listOf(profile.properties, CONSENTED_OBJECTIVES);
 	const refused = listOf(profile.properties, REFUSED_OBJECTIVES);
@@ -80,8 +81,8 @@ export function recordConsent(
 ): { consented: string[]; refused: string[] } {
 	const consented = [...listOf(properties, CONSENTED_OBJECTIVES)];
 	const refused = [...listOf(properties, REFUSED_OBJECTIVES)];
-	const give = new Set((change.consented ?? []).map((o) => String(o).trim()).filter(Boolean));
-	const take = new Set((change.refused ?? []).map((o) => String(o).trim()).filter(Boolean));
+	const give = new Set(cleanList(change.consented));
+	const take = new Set(cleanList(change.refused));
 	for (const o of give) if (take.has(o)) throw new ProfileWebhookError(422, 'VALIDATION_FAILED', `The objective "${o}" cannot be consented to and refused at once`);
 	const nextConsented = consented.filter((o) => !take.has(o));
 	for (const o of give) if (!nextConsented.includes(o)) nextConsented.push(o);

@@ -33,6 +33,7 @@ import { getWebhookConfig, type WebhookSettings } from '../../lib/outbound/webho
 import type { ProfileEngine } from '../../lib/profiles/engine';
 import { getProfileEngine } from '../../lib/store/registry';
 import { storeSelection } from '../shared/profileStore';
+import { splitList } from '../../lib/lists';
 import { configurationFailure } from '../shared/configurationError';
 import { loadSegmentOptions } from '../shared/segmentOptions';
 import { webhookProperties } from './description';
@@ -62,15 +63,6 @@ const CREDENTIAL_HELP: Record<string, { typeDisplayName: string; renewWhat: stri
 	},
 };
 
-const list = (value: unknown): string[] =>
-	String(value ?? '')
-		.split(',')
-		.map((part) => part.trim())
-		.filter(Boolean);
-
-/** Segments: picked from the defined ones (a list), or a comma-separated text in older workflows. */
-const segmentList = (value: unknown): string[] =>
-	Array.isArray(value) ? value.map((part) => String(part).trim()).filter(Boolean) : list(value);
 
 /** Every parameter of one item (an n8n expression in any of them is evaluated for that item). */
 function readItemSettings(context: IExecuteFunctions, index: number): ItemSettings {
@@ -82,11 +74,11 @@ function readItemSettings(context: IExecuteFunctions, index: number): ItemSettin
 	const profileSource = parameter<WebhookSettings['profileSource']>('profileSource', 'input');
 	const settings: WebhookSettings = {
 		profileSource,
-		segments: segmentList(parameter<unknown>('segments', [])),
-		objectives: list(parameter('objectives', '')),
+		segments: splitList(parameter<unknown>('segments', [])),
+		objectives: splitList(parameter('objectives', '')),
 		triggerOn,
-		triggerProperties: triggerOn === 'propertyChange' ? list(parameter('triggerProperties', '')) : [],
-		triggerEvents: triggerOn === 'event' ? list(parameter('triggerEvents', '')) : [],
+		triggerProperties: triggerOn === 'propertyChange' ? splitList(parameter('triggerProperties', '')) : [],
+		triggerEvents: triggerOn === 'event' ? splitList(parameter('triggerEvents', '')) : [],
 		method,
 		url: String(parameter('url', '')),
 		headers: (headers.header ?? []).map((h) => ({ name: String(h.name ?? ''), value: String(h.value ?? '') })),

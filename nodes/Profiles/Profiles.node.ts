@@ -16,6 +16,7 @@ import { conditionsFromFilter } from '../../lib/profiles/filterConditions';
 import type { Conditions } from '../../lib/profiles/conditions';
 import { upsertRecord, type UpsertValues } from '../../lib/profiles/upsertRecord';
 import { DEFAULT_DOMAIN_GROUP, type Profile } from '../../lib/profiles/types';
+import { splitList } from '../../lib/lists';
 import { configurationFailure } from '../shared/configurationError';
 import { profileEngineFor } from '../shared/profileStore';
 import { loadSegmentOptions } from '../shared/segmentOptions';
@@ -23,11 +24,6 @@ import { profilesProperties } from './description';
 
 type Context = IExecuteFunctions;
 
-const list = (value: unknown): string[] =>
-	String(value ?? '')
-		.split(',')
-		.map((part) => part.trim())
-		.filter(Boolean);
 
 /** Profiles found by identifier that erase and export handle (every one holding the value). */
 const MAX_MATCHES = 1_000;
@@ -201,7 +197,7 @@ async function runItem(context: Context, engine: ProfileEngine, itemIndex: numbe
 				domainGroup,
 				create: options.createProfiles === undefined ? true : Boolean(options.createProfiles),
 				...(options.legislation ? { legislation: String(options.legislation) } : {}),
-				objectives: list(options.objectives),
+				objectives: splitList(options.objectives),
 				timeline: context.getNodeParameter('includeTimeline', itemIndex, false) as boolean,
 				source: 'profiles',
 			});
@@ -263,8 +259,8 @@ async function runItem(context: Context, engine: ProfileEngine, itemIndex: numbe
 			const result = await engine.recordConsent(
 				found.profile.id,
 				{
-					consented: list(context.getNodeParameter('consented', itemIndex, '')),
-					refused: list(context.getNodeParameter('refused', itemIndex, '')),
+					consented: splitList(context.getNodeParameter('consented', itemIndex, '')),
+					refused: splitList(context.getNodeParameter('refused', itemIndex, '')),
 				},
 				{ source: 'profiles' },
 			);
