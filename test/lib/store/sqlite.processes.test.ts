@@ -3,7 +3,6 @@
  * task runners or a second n8n on the same disk would share it: no lost update, one profile per
  * identifier, and an acknowledged write survives SIGKILL.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,73 +13,7 @@ import { SqliteStore } from '../../../lib/store/sqlite/SqliteStore';
 
 const engineAt = (path: string): ProfileEngine => new ProfileEngine(new SqliteStore(path));
 
-const WORKER = join(__dirname, 'storeWorker.js');
-
-interface WorkerMessage {
-	type: 'ready' | 'done' | 'error';
-	ms?: number;
-	message?: string;
-	states?: Record<string, number>;
-	created?: number[];
-}
-
-function start(task: Record<string, unknown>): ChildProcess {
-	return fork(WORKER, [JSON.stringify(task)], { execArgv: [], stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
-}
-
-function nextMessage(child: ChildProcess, type: WorkerMessage['type']): Promise<WorkerMessage> {
-	return new Promise((resolve, reject) => {
-		const onMessage = (message: WorkerMessage) => {
-			if (message.type === 'error') reject(new Error(`worker failed: ${message.message}`));
-			else if (message.type === type) {
-				child.off('message', onMessage);
-				resolve(message);
-			}
-		};
-		child.on('message', onMessage);
-		child.once('exit', (code) => {
-			if (code !== 0) reject(new Error(`worker exited with ${code} before "${type}"`));
-		});
-	});
-}
-
-/** Starts every worker, waits until all have opened the store, then lets them go at once. */
-async function runTogether(tasks: Array<Record<string, unknown>>): Promise<{ results: WorkerMessage[]; ms: number }> {
-	const children = tasks.map(start);
-	try {
-		await Promise.all(children.map((child) => nextMessage(child, 'ready')));
-		const done = children.map((child) => nextMessage(child, 'done'));
-		const started = Date.now();
-		for (const child of children) child.send('go');
-		const results = await Promise.all(done);
-		return { results, ms: Date.now() - started };
-	} finally {
-		for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-	}
-}
-
-/** Runs a durability task and SIGKILLs it as soon as it has printed `ACK <atLeast>`. */
-function killAfterAck(task: Record<string, unknown>, atLeast: number): Promise<number> {
-	return new Promise((resolve, reject) => {
-		const child = start(task);
-		let buffered = '';
-		let acked = 0;
-		child.stdout?.on('data', (chunk: Buffer) => {
-			buffered += chunk.toString();
-			const lines = buffered.split('\n');
-			buffered = lines.pop() ?? '';
-			for (const line of lines) {
-				const match = /^ACK (\d+)$/.exec(line.trim());
-				if (match) acked = Math.max(acked, Number(match[1]));
-			}
-			if (acked >= atLeast && child.exitCode === null && !child.killed) child.kill('SIGKILL');
-		});
-		child.on('exit', (code, signal) => {
-			if (signal === 'SIGKILL' && acked >= atLeast) resolve(acked);
-			else reject(new Error(`worker ended (${code ?? signal}) after ${acked} ACKs`));
-		});
-	});
-}
+import { killAfterAck, runTogether } from './storeWorkers';
 
 function integrityCheck(path: string): unknown[] {
 	const db = new DatabaseSync(path);
