@@ -668,7 +668,8 @@ export async function stopRun(runDir, { log = defaultLog } = {}) {
 	return true;
 }
 
-function tailOf(file, lines = 30) {
+/** The last lines of a log file, for error messages ('' when it cannot be read). */
+export function tailOf(file, lines = 30) {
 	try {
 		return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
 	} catch {

@@ -42,6 +42,7 @@ import {
 	runCommand,
 	stopProcessGroup,
 	groupMembers,
+	tailOf,
 	workflowFiles,
 } from './harness.mjs';
 
@@ -114,14 +115,6 @@ function httpStatus(url, timeoutMs = 2_000) {
 		req.on('error', () => resolve(0));
 		req.end();
 	});
-}
-
-function tailOf(file, lines = 25) {
-	try {
-		return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-	} catch {
-		return '';
-	}
 }
 
 /**
@@ -296,7 +289,7 @@ export async function startQueue(options = {}) {
 		const deadline = Date.now() + startTimeoutMs;
 		const check = (what) => {
 			for (const g of groups.values()) {
-				if (g.exited) throw new Error(`${g.role} exited (${g.exited.code ?? g.exited.signal}) while waiting for ${what}; log ${g.logFile}:\n${tailOf(g.logFile)}`);
+				if (g.exited) throw new Error(`${g.role} exited (${g.exited.code ?? g.exited.signal}) while waiting for ${what}; log ${g.logFile}:\n${tailOf(g.logFile, 25)}`);
 			}
 			if (Date.now() > deadline) throw new Error(`timed out after ${seconds(startTimeoutMs)} waiting for ${what}`);
 		};
@@ -349,7 +342,7 @@ export async function startQueue(options = {}) {
 				const entry = await spawnRole('worker', 'worker', workerSpec);
 				const url = `http://127.0.0.1:${workerHealth}/healthz/readiness`;
 				while ((await httpStatus(url)) !== 200) {
-					if (entry.exited) throw new Error(`the worker exited (${entry.exited.code ?? entry.exited.signal}); log ${entry.logFile}:\n${tailOf(entry.logFile)}`);
+					if (entry.exited) throw new Error(`the worker exited (${entry.exited.code ?? entry.exited.signal}); log ${entry.logFile}:\n${tailOf(entry.logFile, 25)}`);
 					if (Date.now() - t > startTimeoutMs) throw new Error(`the restarted worker was not ready within ${seconds(startTimeoutMs)}`);
 					await sleep(200);
 				}
