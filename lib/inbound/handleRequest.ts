@@ -21,7 +21,7 @@ import { firstString } from './firstString';
 import { eventIdOf } from './idempotency';
 import { resolveIdentifier } from './identifier';
 import { isAllowed } from './ipAllowlist';
-import { CREDENTIAL_FIELDS, readRequestData, type RequestData } from './requestData';
+import { readRequestData, type RequestData } from './requestData';
 import { verifySignature } from './signatures';
 import type { CompiledTriggerConfig } from './triggerConfig';
 
@@ -345,9 +345,8 @@ function redactedView(request: InboundRequest, data: RequestData, secret: ApiKey
 	const headerNames = secret ? [secret.headerName] : [];
 	const redacted = redactSecrets(
 		{ headers: request.headers, query: request.query },
-		// The policy (./redaction) removes apiKey and access_token (RFC 6750's URL form of a bearer
-		// token) too; CREDENTIAL_FIELDS are named for clarity.
-		{ headerNames, queryNames: [...CREDENTIAL_FIELDS] },
+		// The policy (./redaction) already removes apiKey, access_token and the other secret names.
+		{ headerNames },
 	);
 	return {
 		method: request.method,
