@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { ConfigurationError, ProfileWebhookError, ValidationError } from '../errors';
+import { cleanList } from '../lists';
 import type {
 	ChangeFeedEntry,
 	ChangeFeedInput,
@@ -232,6 +233,8 @@ export class ProfileEngine {
 	private readonly pageSize: number;
 	private readonly compiledSegments = new Map<string, CompiledSegment>();
 	private readonly changeListeners = new Set<() => void>();
+	/** Identifier properties this process has seen indexed (indexing is never undone). */
+	private readonly knownIndexed = new Set<string>();
 	/** Change feed entries appended by this process; a write that moved it wakes the listeners. */
 	private feedWrites = 0;
 
@@ -526,18 +529,21 @@ export class ProfileEngine {
 
 	/** Starts indexing identifier properties (the trigger calls it at activation). */
 	async ensureIndexed(properties: readonly string[]): Promise<void> {
-		const wanted = [...new Set(properties.map((p) => p.trim()).filter(Boolean))];
+		// A property once indexed stays indexed, so what this process saw indexed needs no new read.
+		const wanted = cleanList(properties).filter((p) => !this.knownIndexed.has(p));
 		if (!wanted.length) return;
 		const indexed = await this.read((tx) => tx.indexedProperties());
 		const missing = wanted.filter((p) => !indexed.has(p));
-		if (!missing.length) return;
-		try {
-			await this.store.write(async (tx) => {
-				for (const property of missing) await tx.addIndexedProperty(property, (profile) => indexKeys(profile, property));
-			});
-		} catch (error) {
-			throw asStoreFailure(error);
+		if (missing.length) {
+			try {
+				await this.store.write(async (tx) => {
+					for (const property of missing) await tx.addIndexedProperty(property, (profile) => indexKeys(profile, property));
+				});
+			} catch (error) {
+				throw asStoreFailure(error);
+			}
 		}
+		for (const property of wanted) this.knownIndexed.add(property);
 	}
 
 	/** Profiles matching conditions, in creation order, one page at a time; memory is one page. */
